@@ -1,0 +1,45 @@
+# The few verbs a newcomer needs. Everything runs from the project's own virtualenv.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install run web worker test lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: set up and serve the whole product on http://localhost:8080 (web + worker)
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/honcho start --procfile Procfile
+
+web: install
+	$(BIN)/gunicorn config.wsgi
+
+worker: install
+	$(BIN)/celery -A config worker --beat --loglevel INFO
+
+## test: every test
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/upload_to_email.py
+
+clean:
+	rm -rf $(VENV) var

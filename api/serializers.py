@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from contests.models import Contest
+from videos.models import Video
+
+
+def absolute(url: str) -> str:
+    """Storages give '/media/..' on local disk and full URLs on S3/CloudFront."""
+    return settings.WEB_URL + url if url.startswith("/") else url
+
+
+def file_url(field) -> str | None:
+    return absolute(field.url) if field else None
+
+
+class OrganizerCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True)
+
+
+class OrganizerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ContestWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=80)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    prize = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    rules = serializers.CharField(required=False, allow_blank=True, default="")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    banner = serializers.ImageField(required=False)
+
+
+class ContestSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    banner_url = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contest
+        fields = [
+            "slug", "name", "description", "prize", "rules", "starts_at", "ends_at",
+            "url", "banner_url", "is_open", "created_at",
+        ]  # fmt: skip
+
+    def get_url(self, contest: Contest) -> str:
+        return contest.public_url()
+
+    def get_banner_url(self, contest: Contest) -> str | None:
+        return file_url(contest.banner)
+
+    def get_is_open(self, contest: Contest) -> bool:
+        return contest.is_open()
+
+
+class VideoSubmitSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    email = serializers.EmailField()
+    message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    file = serializers.FileField()
+
+
+class VideoPublicSerializer(serializers.ModelSerializer):
+    """What anyone may see of a ready, shown entry. Never the participant's email."""
+
+    participant_name = serializers.CharField()
+    video_url = serializers.SerializerMethodField()
+    poster_url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+    contest = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Video
+        fields = [
+            "id", "contest", "participant_name", "message", "video_url", "poster_url", "page_url",
+            "duration", "width", "height", "created_at",
+        ]  # fmt: skip
+
+    def get_video_url(self, video: Video) -> str | None:
+        return file_url(video.converted)
+
+    def get_poster_url(self, video: Video) -> str | None:
+        return file_url(video.poster)
+
+    def get_page_url(self, video: Video) -> str:
+        return absolute(video.get_absolute_url())
+
+
+class VideoOwnerSerializer(VideoPublicSerializer):
+    """What the contest's organizer sees: every entry, its state and the original."""
+
+    original_url = serializers.SerializerMethodField()
+
+    class Meta(VideoPublicSerializer.Meta):
+        fields = VideoPublicSerializer.Meta.fields + [
+            "status", "failure_reason", "hidden", "first_name", "last_name", "email",
+            "original_url", "original_name", "original_size", "finished_at",
+        ]  # fmt: skip
+
+    def get_original_url(self, video: Video) -> str:
+        return absolute(reverse("api-video-original", args=[video.id]))
+
+
+class VideoAcceptedSerializer(serializers.ModelSerializer):
+    """The answer to an upload: it is queued; the email follows."""
+
+    participant_name = serializers.CharField()
+    contest = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Video
+        fields = ["id", "status", "contest", "participant_name", "message", "created_at"]
+
+
+class VideoUpdateSerializer(serializers.Serializer):
+    hidden = serializers.BooleanField()

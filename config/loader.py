@@ -1,0 +1,123 @@
+"""Read VideoShare's configuration: the seed's keys, from the environment and config.conf.
+
+Plain Python (no Django), so settings, gunicorn and scripts share one reader.
+
+Precedence, highest first:
+1. environment variables ``VIDEOSHARE_<KEY>`` (``VIDEOSHARE_WEB_PORT=9000``);
+2. ``config.conf`` (INI): the seed's ``[FFMPEG] ffmpeg`` / ``ffmpeg_args`` and any key in a
+   ``[VIDEOSHARE]`` section;
+3. the defaults below, which make up the embedded single-machine setup.
+"""
+
+import configparser
+import os
+from pathlib import Path
+
+# Every key, with its default. None means "no default: unset unless configured".
+DEFAULTS: dict[str, str | None] = {
+    # the seed's Secrets Manager keys
+    "web_url": None,  # public base URL used in emails; default http://localhost:<web_port>
+    "web_port": "8080",
+    "rds_url": None,
+    "rds_port": None,
+    "rds_user": None,
+    "rds_pass": None,
+    "rds_db": None,
+    "sqs_url": None,
+    "s3_url": None,
+    "cf_url": None,
+    "ses_email": None,
+    "splunk_api_url": None,
+    "splunk_api_port": None,
+    "splunk_api_protocol": None,
+    "splunk_api_token": None,
+    "splunk_index": None,
+    "splunk_source": None,
+    "splunk_sourcetype": None,
+    # the seed's config.conf [FFMPEG] section
+    "ffmpeg": "ffmpeg",
+    "ffmpeg_args": "",
+    # keys VideoShare adds, in the same style
+    "data_dir": "./var",
+    "db_engine": None,  # sqlite, mysql or postgresql; default sqlite, or mysql when rds_url is set
+    "secret_key": None,  # generated once into <data_dir>/secret_key when unset
+    "debug": "false",
+    "allowed_hosts": None,  # comma-separated; default: web_url's host, localhost, 127.0.0.1
+    "broker_url": None,  # default: a folder queue under <data_dir>/queue
+    "email_from": None,  # default: ses_email, else no-reply@localhost
+    "max_upload_mb": "2048",
+    "convert_timeout": "1800",  # seconds one ffmpeg run may take
+    "convert_max_attempts": "3",
+    "web_workers": "2",
+    "worker_concurrency": "2",
+}
+
+ENV_PREFIX = "VIDEOSHARE_"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the key."""
+
+
+def default_config_file() -> Path | None:
+    path = os.environ.get(ENV_PREFIX + "CONFIG_FILE")
+    if path:
+        return Path(path)
+    here = Path("config.conf")
+    return here if here.exists() else None
+
+
+def read_config_file(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist (VIDEOSHARE_CONFIG_FILE)")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigError(f"config file {path} is not valid INI: {error}") from error
+    values: dict[str, str] = {}
+    for section in ("FFMPEG", "VIDEOSHARE"):
+        if parser.has_section(section):
+            values.update({key: value.strip() for key, value in parser.items(section)})
+    return values
+
+
+def load(environ: dict[str, str] | None = None, config_file: Path | None = None) -> dict[str, str]:
+    """Return every known key with its value ('' when unset and without default)."""
+    environ = os.environ if environ is None else environ
+    from_file = read_config_file(config_file if config_file else default_config_file())
+    values: dict[str, str] = {}
+    for key, default in DEFAULTS.items():
+        env_value = environ.get(ENV_PREFIX + key.upper())
+        if env_value is not None:
+            values[key] = env_value.strip()
+        elif key in from_file:
+            values[key] = from_file[key]
+        else:
+            values[key] = default or ""
+    return values
+
+
+def as_int(values: dict[str, str], key: str) -> int:
+    try:
+        return int(values[key])
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {values[key]!r}") from None
+
+
+def as_bool(values: dict[str, str], key: str) -> bool:
+    text = values[key].lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key} must be true or false, got {values[key]!r}")
+
+
+def web_url(values: dict[str, str]) -> str:
+    url = values["web_url"] or f"http://localhost:{as_int(values, 'web_port')}"
+    if "://" not in url:
+        url = "http://" + url  # the seed stores the load balancer's host name alone
+    return url.rstrip("/")

@@ -1,0 +1,227 @@
+"""Django settings, all derived from config.loader (environment + config.conf)."""
+
+import secrets
+from pathlib import Path
+
+from config import loader
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CONFIG = loader.load()
+
+DATA_DIR = Path(CONFIG["data_dir"]).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if CONFIG["secret_key"]:
+        return CONFIG["secret_key"]
+    # Embedded default: one random key per data folder, kept across restarts.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = loader.as_bool(CONFIG, "debug")
+WEB_URL = loader.web_url(CONFIG)
+WEB_PORT = loader.as_int(CONFIG, "web_port")
+
+_web_host = WEB_URL.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+if CONFIG["allowed_hosts"]:
+    ALLOWED_HOSTS = [host.strip() for host in CONFIG["allowed_hosts"].split(",") if host.strip()]
+else:
+    ALLOWED_HOSTS = [_web_host, "localhost", "127.0.0.1", "[::1]", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "accounts",
+    "contests",
+    "videos",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in the data folder unless rds_url names a server.
+DB_ENGINE = CONFIG["db_engine"] or ("mysql" if CONFIG["rds_url"] else "sqlite")
+if DB_ENGINE == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "videoshare.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web and the worker read while the other writes; IMMEDIATE makes
+                # writers queue for the lock instead of failing with "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": {"mysql": "django.db.backends.mysql", "postgresql": "django.db.backends.postgresql"}[
+                DB_ENGINE
+            ],
+            "HOST": CONFIG["rds_url"],
+            "PORT": CONFIG["rds_port"],
+            "USER": CONFIG["rds_user"],
+            "PASSWORD": CONFIG["rds_pass"],
+            "NAME": CONFIG["rds_db"],
+            "CONN_MAX_AGE": 60,
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Files. Every stored file goes through these storages, so S3 replaces them by configuration:
+# "default" holds what the public may see (banners, converted videos, posters),
+# "originals" holds the uploads as received, shown only to the contest's organizer.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "public", "base_url": MEDIA_URL, "allow_overwrite": True},
+    },
+    "originals": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "originals", "base_url": None, "allow_overwrite": True},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+SERVE_MEDIA = True  # the web process serves the public storage itself (local disk only)
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Uploads stream to a temporary file on disk, never into memory.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+MAX_UPLOAD_BYTES = loader.as_int(CONFIG, "max_upload_mb") * 1024 * 1024
+
+# Conversion
+FFMPEG = CONFIG["ffmpeg"]
+FFMPEG_ARGS = CONFIG["ffmpeg_args"].split()
+CONVERT_TIMEOUT = loader.as_int(CONFIG, "convert_timeout")
+CONVERT_MAX_ATTEMPTS = loader.as_int(CONFIG, "convert_max_attempts")
+SCRATCH_DIR = DATA_DIR / "scratch"
+
+# Mail: one .eml file a message under <data dir>/mail/ in the embedded setup.
+EMAIL_BACKEND = "videos.mail.EmlFileBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = CONFIG["email_from"] or CONFIG["ses_email"] or "VideoShare <no-reply@localhost>"
+
+# Queue: Celery. The embedded broker is a folder (kombu's filesystem transport): no server.
+QUEUE_DIR = DATA_DIR / "queue"
+CELERY_BROKER_URL = CONFIG["broker_url"] or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("messages", "control"):
+        (QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(QUEUE_DIR / "messages"),
+        "data_folder_out": str(QUEUE_DIR / "messages"),
+        "control_folder": str(QUEUE_DIR / "control"),
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# A job is acknowledged only when it finished, so a lost worker's job is delivered again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = loader.as_int(CONFIG, "worker_concurrency")
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-videos": {"task": "videos.tasks.requeue_stale_videos", "schedule": 60.0},
+}
+# How long a claimed conversion may run before another worker may take it over.
+VIDEO_CLAIM_SECONDS = CONVERT_TIMEOUT + 300
+# A queued video whose message was lost is sent again after this long.
+VIDEO_REQUEUE_AFTER_SECONDS = 15 * 60
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VideoShare API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Video contests: organizers, contests and entries.",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+}
+
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# A missing manifest entry (tests, a forgotten collectstatic) falls back to the plain name.
+WHITENOISE_MANIFEST_STRICT = False

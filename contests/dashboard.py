@@ -1,0 +1,96 @@
+"""The organizer's pages: own contests, their entries, moderation."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from contests import selectors, services
+from contests.forms import ContestForm
+from videos import files
+from videos import selectors as video_selectors
+from videos import services as video_services
+from videos.models import Video
+
+
+def owned_contest(request, slug: str):
+    contest = selectors.contest_of_owner(owner=request.user, slug=slug)
+    if contest is None:
+        raise Http404("No such contest.")
+    return contest
+
+
+@login_required
+def dashboard(request):
+    return render(request, "dashboard/home.html", {"contests": selectors.contests_of_owner(owner=request.user)})
+
+
+@login_required
+def contest_new(request):
+    form = ContestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        contest = services.contest_create(owner=request.user, **{k: v for k, v in data.items() if v is not None})
+        messages.success(request, f"Contest created. Its page is {contest.public_url()}")
+        return redirect("dashboard-contest", slug=contest.slug)
+    return render(request, "dashboard/contest_form.html", {"form": form})
+
+
+@login_required
+def contest_edit(request, slug: str):
+    contest = owned_contest(request, slug)
+    form = ContestForm(request.POST or None, request.FILES or None, instance=contest)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
+        banner = request.FILES.get("banner")
+        contest = services.contest_update(contest=contest, banner=banner, **fields)
+        messages.success(request, "Contest saved.")
+        return redirect("dashboard-contest", slug=contest.slug)
+    return render(request, "dashboard/contest_form.html", {"form": form, "contest": contest})
+
+
+@login_required
+def contest_delete(request, slug: str):
+    contest = owned_contest(request, slug)
+    if request.method == "POST":
+        services.contest_delete(contest=contest)
+        messages.success(request, f"Contest “{contest.name}” deleted.")
+        return redirect("dashboard")
+    return render(request, "dashboard/contest_delete.html", {"contest": contest})
+
+
+@login_required
+def contest_entries(request, slug: str):
+    contest = owned_contest(request, slug)
+    status = request.GET.get("status") or None
+    entries = video_selectors.videos_of_contest(contest=contest, status=status)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/entries.html",
+        {"contest": contest, "page": page, "status": status, "statuses": Video.Status.choices},
+    )
+
+
+@login_required
+@require_POST
+def video_visibility(request, video_id):
+    video = video_selectors.video_of_owner(user=request.user, video_id=video_id)
+    if video is None:
+        raise Http404("No such video.")
+    video_services.video_set_hidden(video=video, hidden=request.POST.get("hidden") == "1")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("dashboard-contest", slug=video.contest.slug)
+
+
+@login_required
+def video_original(request, video_id):
+    video = video_selectors.video_of_owner(user=request.user, video_id=video_id)
+    if video is None:
+        raise Http404("No such video.")
+    return files.original_download(video)

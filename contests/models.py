@@ -1,0 +1,63 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+# Top-level paths the site uses itself; a contest cannot take them as its address.
+RESERVED_SLUGS = {
+    "admin", "api", "accounts", "dashboard", "media", "static", "contests", "videos",
+    "health", "login", "logout", "signup", "password", "favicon.ico", "robots.txt",
+}  # fmt: skip
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(f"“{value}” is reserved by the site; choose another address.")
+
+
+def banner_path(contest: "Contest", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    # A fresh name per upload, so browsers and CDNs never show a replaced banner from cache.
+    return f"banners/{contest.slug}-{secrets.token_hex(4)}.{extension}"
+
+
+class Contest(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contests")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=80,
+        unique=True,
+        validators=[validate_slug_not_reserved],
+        help_text="The contest's address: letters, numbers, hyphens.",
+    )
+    banner = models.ImageField(upload_to=banner_path, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    prize = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    rules = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The contest must end after it starts."})
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.starts_at <= now < self.ends_at
+
+    def get_absolute_url(self) -> str:
+        return reverse("contest", args=[self.slug])
+
+    def public_url(self) -> str:
+        return settings.WEB_URL + self.get_absolute_url()

@@ -1,0 +1,67 @@
+from datetime import datetime
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from contests.models import Contest
+
+EDITABLE_FIELDS = ("name", "slug", "description", "prize", "rules", "starts_at", "ends_at")
+MAX_BANNER_BYTES = 10 * 1024 * 1024
+
+
+def contest_create(
+    *,
+    owner,
+    name: str,
+    slug: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str = "",
+    prize: str = "",
+    rules: str = "",
+    banner: UploadedFile | None = None,
+) -> Contest:
+    contest = Contest(
+        owner=owner,
+        name=name,
+        slug=slug,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        description=description,
+        prize=prize,
+        rules=rules,
+    )
+    if banner:
+        contest.banner = banner
+    contest.full_clean()
+    contest.save()
+    return contest
+
+
+def contest_update(*, contest: Contest, banner: UploadedFile | None = None, **fields) -> Contest:
+    """Change the given fields (any of EDITABLE_FIELDS) and, optionally, the banner."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for field, value in fields.items():
+        setattr(contest, field, value)
+    old_banner_name = contest.banner.name if banner else None
+    if banner:
+        contest.banner = banner
+    contest.full_clean()
+    contest.save()
+    if old_banner_name:
+        storage = contest.banner.storage
+        transaction.on_commit(lambda: storage.delete(old_banner_name))
+    return contest
+
+
+def contest_delete(*, contest: Contest) -> None:
+    """Delete the contest, its entries and every file they stored."""
+    from videos.services import stored_files_delete, video_stored_files
+
+    files = [(contest.banner.storage, contest.banner.name)] if contest.banner else []
+    for video in contest.videos.all():
+        files.extend(video_stored_files(video))
+    contest.delete()
+    transaction.on_commit(lambda: stored_files_delete(files))

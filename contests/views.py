@@ -1,0 +1,52 @@
+"""Public pages: home, contest page with its entry form, one video's page."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from contests.forms import EntryForm
+from contests.models import Contest
+from contests.selectors import contests_open_now
+from videos import files, selectors, services
+
+
+def home(request):
+    return render(request, "contests/home.html", {"contests": contests_open_now()})
+
+
+def contest_page(request, slug: str):
+    contest = get_object_or_404(Contest, slug=slug)
+    form = EntryForm()
+    if request.method == "POST":
+        form = EntryForm(request.POST, request.FILES)
+        if services.upload_too_large(request.META.get("CONTENT_LENGTH")):
+            form.add_error("file", services.too_large_message())
+        elif form.is_valid():
+            try:
+                services.video_submit(contest=contest, upload=form.cleaned_data["file"], **{
+                    key: form.cleaned_data[key] for key in ("first_name", "last_name", "email", "message")
+                })
+            except services.SubmissionRejected as rejection:
+                form.add_error(rejection.field, rejection.message)
+            else:
+                messages.success(
+                    request,
+                    "Thank you! We received your video. We will email you as soon as it is ready.",
+                )
+                return redirect(contest)
+    page = Paginator(selectors.videos_public(contest=contest), 50).get_page(request.GET.get("page"))
+    context = {"contest": contest, "form": form, "page": page, "now": timezone.now()}
+    return render(request, "contests/contest.html", context)
+
+
+def video_page(request, slug: str, video_id):
+    video = selectors.video_visible_to(user=request.user, video_id=video_id)
+    if video is None or video.contest.slug != slug:
+        raise Http404("No such video.")
+    return render(request, "contests/video.html", {"video": video, "contest": video.contest})
+
+
+def media(request, path: str):
+    return files.public_media(request, path)

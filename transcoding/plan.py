@@ -1,0 +1,103 @@
+"""Deciding how to turn a probed input into a browser-ready MP4."""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .probe import MediaInfo, VideoStream
+
+# What every current browser plays inside MP4.
+BROWSER_H264_PROFILES = {"Baseline", "Constrained Baseline", "Main", "High"}
+BROWSER_AAC_PROFILES = {"LC", "HE-AAC", "HE-AACv2"}
+# Containers whose H.264/AAC timestamps can be copied into MP4 as they are. AVI and raw
+# streams have no reliable timestamps, so those are always re-encoded.
+COPYABLE_CONTAINERS = {"mov", "mp4", "matroska", "webm", "flv", "live_flv", "mpegts"}
+
+VIDEO_ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high"]
+AUDIO_ENCODE = ["-c:a", "aac", "-b:a", "128k"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    remux: bool  # True: both streams are copied, nothing is re-encoded
+    width: int  # display size of the output
+    height: int
+    ffmpeg_args: list[str]  # output options, between the input and the output path
+
+
+def plan_conversion(
+    info: MediaInfo, *, max_long_side: int = 1920, max_short_side: int = 1080
+) -> Plan:
+    video = info.video
+    if video is None:
+        raise ValueError("plan_conversion() needs a video stream; probe() rejects files without")
+    width, height = _fit(video, max_long_side, max_short_side)
+    copy_video = (
+        _copyable_container(info.format_name)
+        and video.codec == "h264"
+        and video.pix_fmt == "yuv420p"
+        and video.profile in BROWSER_H264_PROFILES
+        and video.sample_aspect_ratio == 1
+        and video.width % 2 == 0
+        and video.height % 2 == 0
+        and (width, height) == (video.display_width, video.display_height)
+    )
+    audio = info.audio
+    copy_audio = (
+        audio is not None
+        and _copyable_container(info.format_name)
+        and audio.codec == "aac"
+        and audio.channels <= 2
+        and audio.profile in BROWSER_AAC_PROFILES
+    )
+
+    # Only the first real video (0:V skips cover art) and the first audio stream; no
+    # subtitles, data streams, chapters or metadata (phones store the GPS position there).
+    args = ["-map", "0:V:0"]
+    if audio is not None:
+        args += ["-map", "0:a:0"]
+    args += ["-map_metadata", "-1", "-map_chapters", "-1"]
+
+    if copy_video:
+        args += ["-c:v", "copy"]  # the display matrix (rotation) is copied along
+    else:
+        # ffmpeg has already rotated the picture upright (autorotate) before this filter, so
+        # the display size is the target; setsar=1 gives square pixels.
+        args += VIDEO_ENCODE
+        args += ["-vf", f"scale={width}:{height},setsar=1", "-pix_fmt", "yuv420p"]
+
+    if audio is None:
+        args += ["-an"]
+    elif copy_audio:
+        args += ["-c:a", "copy"]
+    else:
+        args += AUDIO_ENCODE
+        if audio.channels > 2:
+            args += ["-ac", "2"]
+
+    args += ["-movflags", "+faststart"]
+    return Plan(
+        remux=copy_video and (audio is None or copy_audio),
+        width=width,
+        height=height,
+        ffmpeg_args=args,
+    )
+
+
+def _fit(video: VideoStream, max_long_side: int, max_short_side: int) -> tuple[int, int]:
+    """Display size scaled down (never up) to the limits, both sides even."""
+    width, height = video.display_width, video.display_height
+    scale = min(
+        Fraction(1),
+        Fraction(max_long_side, max(width, height)),
+        Fraction(max_short_side, min(width, height)),
+    )
+    return _even(width * scale), _even(height * scale)
+
+
+def _even(size: Fraction) -> int:
+    # libx264 with yuv420p needs even sizes; round down so the limits still hold.
+    return max(2, int(size) // 2 * 2)
+
+
+def _copyable_container(format_name: str) -> bool:
+    return any(name in COPYABLE_CONTAINERS for name in format_name.split(","))

@@ -1,0 +1,69 @@
+import uuid
+
+from django.core.files.storage import storages
+from django.db import models
+from django.urls import reverse
+
+
+def originals_storage():
+    return storages["originals"]
+
+
+class Video(models.Model):
+    """One entry in a contest: the upload as received and, once converted, the MP4 and poster."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="videos")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    message = models.TextField(blank=True, max_length=2000)
+
+    original = models.FileField(storage=originals_storage, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    original_size = models.BigIntegerField(default=0)
+    original_format = models.CharField(max_length=100, blank=True)
+    converted = models.FileField(max_length=300, blank=True)
+    poster = models.FileField(max_length=300, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.TextField(blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+
+    # Job bookkeeping: a worker claims the row until claimed_until; attempts bound the retries.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["contest", "status", "hidden", "-created_at"]),
+            models.Index(fields=["status", "claimed_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_name} in {self.contest_id}"
+
+    @property
+    def participant_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.READY and not self.hidden
+
+    def get_absolute_url(self) -> str:
+        return reverse("video", args=[self.contest.slug, self.id])
