@@ -1,10 +1,10 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularJSONAPIView
 
 from api import views
 
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="api-schema"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("organizers", views.organizers, name="api-organizers"),
     path("auth/token", views.auth_token, name="api-token"),
     path("contests", views.contests, name="api-contests"),

@@ -147,6 +147,7 @@ STORAGES = {
 SERVE_MEDIA = True  # the web process serves the public storage itself (local disk only)
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Uploads stream to a temporary file on disk, never into memory.

@@ -1,0 +1,75 @@
+"""Shared fixtures. Alice organizes contests; Bob is another organizer who must never see them."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from contests.models import Contest
+from tests.media import make_clip
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return User.objects.create_user(email="alice@example.com", password="alice-secret-1", name="Alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user(email="bob@example.com", password="bob-secret-1", name="Bob")
+
+
+@pytest.fixture
+def contest(alice) -> Contest:
+    now = timezone.now()
+    return Contest.objects.create(
+        owner=alice,
+        name="Summer shorts",
+        slug="summer-shorts",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=7),
+        prize="A camera",
+        description="Show us your summer.",
+        rules="One video each.",
+    )
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(user: User) -> APIClient:
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    return client
+
+
+@pytest.fixture
+def alice_api(alice) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob) -> APIClient:
+    return client_for(bob)
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """One-second FLV, WMV and AVI clips, and files that are not videos."""
+    folder = tmp_path_factory.mktemp("clips")
+    made = {suffix: make_clip(folder / f"clip{suffix}") for suffix in (".flv", ".wmv", ".avi")}
+    text = folder / "notes.avi"
+    text.write_text("this is a text file with a video's name\n" * 100)
+    made["text"] = text
+    truncated = folder / "truncated.avi"
+    truncated.write_bytes(made[".avi"].read_bytes()[:6000])
+    made["truncated"] = truncated
+    return made
