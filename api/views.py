@@ -61,7 +61,9 @@ def auth_token(request):
     data = s.TokenRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     user = authenticate(
-        request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
+        request,
+        email=data.validated_data["email"].lower(),
+        password=data.validated_data["password"],
     )
     if user is None:
         response = error_response("Wrong email or password.", status.HTTP_401_UNAUTHORIZED)
@@ -75,7 +77,9 @@ def auth_token(request):
 
 
 @extend_schema(methods=["GET"], responses={200: s.ContestSerializer(many=True)})
-@extend_schema(methods=["POST"], request=s.ContestWriteSerializer, responses={201: s.ContestSerializer})
+@extend_schema(
+    methods=["POST"], request=s.ContestWriteSerializer, responses={201: s.ContestSerializer}
+)
 @api_view(["GET", "POST"])
 @parser_classes([JSONParser, MultiPartParser, FormParser])
 def contests(request):
@@ -91,7 +95,9 @@ def contests(request):
 
 
 @extend_schema(methods=["GET"], responses={200: s.ContestSerializer})
-@extend_schema(methods=["PATCH"], request=s.ContestWriteSerializer, responses={200: s.ContestSerializer})
+@extend_schema(
+    methods=["PATCH"], request=s.ContestWriteSerializer, responses={200: s.ContestSerializer}
+)
 @extend_schema(methods=["DELETE"], responses={204: None})
 @api_view(["GET", "PATCH", "DELETE"])
 @parser_classes([JSONParser, MultiPartParser, FormParser])
@@ -126,7 +132,9 @@ def contest_detail(request, slug: str):
     ],
     responses={200: s.VideoPublicSerializer(many=True)},
 )
-@extend_schema(methods=["POST"], request=s.VideoSubmitSerializer, responses={202: s.VideoAcceptedSerializer})
+@extend_schema(
+    methods=["POST"], request=s.VideoSubmitSerializer, responses={202: s.VideoAcceptedSerializer}
+)
 @api_view(["GET", "POST"])
 @parser_classes([MultiPartParser, FormParser])
 def contest_videos(request, slug: str):
@@ -134,7 +142,9 @@ def contest_videos(request, slug: str):
     if request.method == "POST":
         return submit_video(request, contest)
     if contest_selectors.contest_of_owner(owner=request.user, slug=slug):
-        entries = selectors.videos_of_contest(contest=contest, status=request.query_params.get("status"))
+        entries = selectors.videos_of_contest(
+            contest=contest, status=request.query_params.get("status")
+        )
         return paginated(request, entries, s.VideoOwnerSerializer)
     return paginated(request, selectors.videos_public(contest=contest), s.VideoPublicSerializer)
 
@@ -157,7 +167,9 @@ def submit_video(request, contest: Contest) -> Response:
 
 
 @extend_schema(methods=["GET"], responses={200: s.VideoPublicSerializer})
-@extend_schema(methods=["PATCH"], request=s.VideoUpdateSerializer, responses={200: s.VideoOwnerSerializer})
+@extend_schema(
+    methods=["PATCH"], request=s.VideoUpdateSerializer, responses={200: s.VideoOwnerSerializer}
+)
 @api_view(["GET", "PATCH"])
 def video_detail(request, video_id):
     video = selectors.video_visible_to(user=request.user, video_id=video_id)

@@ -99,9 +99,10 @@ if DB_ENGINE == "sqlite":
 else:
     DATABASES = {
         "default": {
-            "ENGINE": {"mysql": "django.db.backends.mysql", "postgresql": "django.db.backends.postgresql"}[
-                DB_ENGINE
-            ],
+            "ENGINE": {
+                "mysql": "django.db.backends.mysql",
+                "postgresql": "django.db.backends.postgresql",
+            }[DB_ENGINE],
             "HOST": CONFIG["rds_url"],
             "PORT": CONFIG["rds_port"],
             "USER": CONFIG["rds_user"],
@@ -136,11 +137,19 @@ MEDIA_URL = "/media/"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "public", "base_url": MEDIA_URL, "allow_overwrite": True},
+        "OPTIONS": {
+            "location": MEDIA_ROOT / "public",
+            "base_url": MEDIA_URL,
+            "allow_overwrite": True,
+        },
     },
     "originals": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT / "originals", "base_url": None, "allow_overwrite": True},
+        "OPTIONS": {
+            "location": MEDIA_ROOT / "originals",
+            "base_url": None,
+            "allow_overwrite": True,
+        },
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -166,7 +175,9 @@ SCRATCH_DIR = DATA_DIR / "scratch"
 # Mail: one .eml file a message under <data dir>/mail/ in the embedded setup.
 EMAIL_BACKEND = "videos.mail.EmlFileBackend"
 EMAIL_FILE_PATH = DATA_DIR / "mail"
-DEFAULT_FROM_EMAIL = CONFIG["email_from"] or CONFIG["ses_email"] or "VideoShare <no-reply@localhost>"
+DEFAULT_FROM_EMAIL = (
+    CONFIG["email_from"] or CONFIG["ses_email"] or "VideoShare <no-reply@localhost>"
+)
 
 # Queue: Celery. The embedded broker is a folder (kombu's filesystem transport): no server.
 QUEUE_DIR = DATA_DIR / "queue"

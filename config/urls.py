@@ -5,8 +5,8 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 
 from accounts.views import signup
-from contests import dashboard, views
 from config.health import health
+from contests import dashboard, views
 
 
 def api_not_found(request, exception=None):
@@ -32,8 +32,14 @@ urlpatterns = [
     path("dashboard/contests/<slug:slug>/", dashboard.contest_entries, name="dashboard-contest"),
     path("dashboard/contests/<slug:slug>/edit/", dashboard.contest_edit, name="contest-edit"),
     path("dashboard/contests/<slug:slug>/delete/", dashboard.contest_delete, name="contest-delete"),
-    path("dashboard/videos/<uuid:video_id>/visibility", dashboard.video_visibility, name="video-visibility"),
-    path("dashboard/videos/<uuid:video_id>/original", dashboard.video_original, name="video-original"),
+    path(
+        "dashboard/videos/<uuid:video_id>/visibility",
+        dashboard.video_visibility,
+        name="video-visibility",
+    ),
+    path(
+        "dashboard/videos/<uuid:video_id>/original", dashboard.video_original, name="video-original"
+    ),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media, name="media"))

@@ -25,7 +25,11 @@ def owned_contest(request, slug: str):
 
 @login_required
 def dashboard(request):
-    return render(request, "dashboard/home.html", {"contests": selectors.contests_of_owner(owner=request.user)})
+    return render(
+        request,
+        "dashboard/home.html",
+        {"contests": selectors.contests_of_owner(owner=request.user)},
+    )
 
 
 @login_required
@@ -33,7 +37,9 @@ def contest_new(request):
     form = ContestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        contest = services.contest_create(owner=request.user, **{k: v for k, v in data.items() if v is not None})
+        contest = services.contest_create(
+            owner=request.user, **{k: v for k, v in data.items() if v is not None}
+        )
         messages.success(request, f"Contest created. Its page is {contest.public_url()}")
         return redirect("dashboard-contest", slug=contest.slug)
     return render(request, "dashboard/contest_form.html", {"form": form})

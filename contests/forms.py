@@ -26,6 +26,12 @@ class ContestForm(forms.ModelForm):
 class EntryForm(forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
-    email = forms.EmailField(help_text="We email you when your video is ready. Never shown publicly.")
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    file = forms.FileField(label="Video file", widget=forms.ClearableFileInput(attrs={"accept": "video/*"}))
+    email = forms.EmailField(
+        help_text="We email you when your video is ready. Never shown publicly."
+    )
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    file = forms.FileField(
+        label="Video file", widget=forms.ClearableFileInput(attrs={"accept": "video/*"})
+    )

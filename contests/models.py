@@ -25,7 +25,9 @@ def banner_path(contest: "Contest", filename: str) -> str:
 
 
 class Contest(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contests")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contests"
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=80,
@@ -48,6 +50,9 @@ class Contest(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("contest", args=[self.slug])
+
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The contest must end after it starts."})
@@ -55,9 +60,6 @@ class Contest(models.Model):
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         return self.starts_at <= now < self.ends_at
-
-    def get_absolute_url(self) -> str:
-        return reverse("contest", args=[self.slug])
 
     def public_url(self) -> str:
         return settings.WEB_URL + self.get_absolute_url()

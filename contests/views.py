@@ -25,9 +25,14 @@ def contest_page(request, slug: str):
             form.add_error("file", services.too_large_message())
         elif form.is_valid():
             try:
-                services.video_submit(contest=contest, upload=form.cleaned_data["file"], **{
-                    key: form.cleaned_data[key] for key in ("first_name", "last_name", "email", "message")
-                })
+                services.video_submit(
+                    contest=contest,
+                    upload=form.cleaned_data["file"],
+                    **{
+                        key: form.cleaned_data[key]
+                        for key in ("first_name", "last_name", "email", "message")
+                    },
+                )
             except services.SubmissionRejected as rejection:
                 form.add_error(rejection.field, rejection.message)
             else:

@@ -9,12 +9,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from contests.models import Contest
-from tests.media import make_clip
+from tests.media import make_clip, make_damaged_clip
 
 
 @pytest.fixture
 def alice(db) -> User:
-    return User.objects.create_user(email="alice@example.com", password="alice-secret-1", name="Alice")
+    return User.objects.create_user(
+        email="alice@example.com", password="alice-secret-1", name="Alice"
+    )
 
 
 @pytest.fixture
@@ -69,7 +71,5 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     text = folder / "notes.avi"
     text.write_text("this is a text file with a video's name\n" * 100)
     made["text"] = text
-    truncated = folder / "truncated.avi"
-    truncated.write_bytes(made[".avi"].read_bytes()[:6000])
-    made["truncated"] = truncated
+    made["damaged"] = make_damaged_clip(folder / "damaged.avi")
     return made

@@ -1,5 +1,6 @@
 """Real video files for the tests, made by ffmpeg from its built-in test sources."""
 
+import random
 import subprocess
 from pathlib import Path
 
@@ -36,4 +37,14 @@ def make_noisy_clip(path: Path, *, seconds: float, size: str = "1280x720") -> Pa
         "-vf", "noise=alls=60:allf=t", *CODECS[path.suffix][:4], "-an", str(path),
     ]  # fmt: skip
     subprocess.run(command, check=True, timeout=600)
+    return path
+
+
+def make_damaged_clip(path: Path) -> Path:
+    """An AVI whose header is whole (it passes the upload check) but whose frames are noise."""
+    make_clip(path, seconds=2)
+    data = path.read_bytes()
+    frames_start = data.find(b"movi") + 4
+    noise = random.Random(7).randbytes(len(data) - frames_start)
+    path.write_bytes(data[:frames_start] + noise)
     return path

@@ -28,7 +28,9 @@ def test_it_rejects_a_taken_email(api, alice):
 
 def test_it_rejects_a_weak_password(api, db):
     response = api.post(
-        "/api/v1/organizers", {"name": "D", "email": "d@example.com", "password": "123"}, format="json"
+        "/api/v1/organizers",
+        {"name": "D", "email": "d@example.com", "password": "123"},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["errors"]["password"]
@@ -37,7 +39,9 @@ def test_it_rejects_a_weak_password(api, db):
 
 def test_it_gives_a_token_that_authenticates(api, alice):
     response = api.post(
-        "/api/v1/auth/token", {"email": "alice@example.com", "password": "alice-secret-1"}, format="json"
+        "/api/v1/auth/token",
+        {"email": "alice@example.com", "password": "alice-secret-1"},
+        format="json",
     )
     assert response.status_code == 200
     token = response.json()["token"]

@@ -24,7 +24,9 @@ def png_file(name="banner.png"):
 
 
 def test_an_organizer_creates_a_contest_with_a_banner(alice_api):
-    response = alice_api.post("/api/v1/contests", {**NEW_CONTEST, "banner": png_file()}, format="multipart")
+    response = alice_api.post(
+        "/api/v1/contests", {**NEW_CONTEST, "banner": png_file()}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["url"] == "http://localhost:8080/winter-tales/"
@@ -37,7 +39,9 @@ def test_an_organizer_creates_a_contest_with_a_banner(alice_api):
 def test_a_banner_must_be_a_real_image(alice_api):
     fake = io.BytesIO(b"GIF89a but not really an image")
     fake.name = "banner.gif"
-    response = alice_api.post("/api/v1/contests", {**NEW_CONTEST, "banner": fake}, format="multipart")
+    response = alice_api.post(
+        "/api/v1/contests", {**NEW_CONTEST, "banner": fake}, format="multipart"
+    )
     assert response.status_code == 400
     assert "banner" in response.json()["errors"]
     assert not Contest.objects.filter(slug="winter-tales").exists()
@@ -47,7 +51,9 @@ def test_the_slug_is_unique_and_not_reserved(alice_api, contest):
     taken = alice_api.post("/api/v1/contests", {**NEW_CONTEST, "slug": contest.slug}, format="json")
     assert taken.status_code == 400
     assert "slug" in taken.json()["errors"]
-    reserved = alice_api.post("/api/v1/contests", {**NEW_CONTEST, "slug": "dashboard"}, format="json")
+    reserved = alice_api.post(
+        "/api/v1/contests", {**NEW_CONTEST, "slug": "dashboard"}, format="json"
+    )
     assert reserved.status_code == 400
     assert "reserved" in reserved.json()["detail"]
 
@@ -83,21 +89,28 @@ def test_anyone_reads_the_public_facts(api, contest):
 
 
 def test_the_owner_edits_the_contest(alice_api, contest):
-    response = alice_api.patch(f"/api/v1/contests/{contest.slug}", {"prize": "Two cameras"}, format="json")
+    response = alice_api.patch(
+        f"/api/v1/contests/{contest.slug}", {"prize": "Two cameras"}, format="json"
+    )
     assert response.status_code == 200
     contest.refresh_from_db()
     assert contest.prize == "Two cameras"
 
 
 def test_another_organizer_cannot_edit_or_delete(bob_api, api, contest):
-    assert bob_api.patch(f"/api/v1/contests/{contest.slug}", {"prize": "x"}, format="json").status_code == 404
+    assert (
+        bob_api.patch(f"/api/v1/contests/{contest.slug}", {"prize": "x"}, format="json").status_code
+        == 404
+    )
     assert bob_api.delete(f"/api/v1/contests/{contest.slug}").status_code == 404
     assert api.delete(f"/api/v1/contests/{contest.slug}").status_code == 401
     contest.refresh_from_db()
     assert contest.prize == "A camera"
 
 
-def test_the_owner_deletes_the_contest_and_its_files(alice_api, contest, django_capture_on_commit_callbacks):
+def test_the_owner_deletes_the_contest_and_its_files(
+    alice_api, contest, django_capture_on_commit_callbacks
+):
     contest.banner.save("b.png", png_file(), save=True)
     banner = contest.banner.name
     with django_capture_on_commit_callbacks(execute=True):

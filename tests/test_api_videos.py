@@ -8,7 +8,12 @@ from videos.models import Video
 
 
 def entry(path: Path, **fields):
-    data = {"first_name": "Ana", "last_name": "Diaz", "email": "ana@example.com", "message": "Hola!"}
+    data = {
+        "first_name": "Ana",
+        "last_name": "Diaz",
+        "email": "ana@example.com",
+        "message": "Hola!",
+    }
     data.update(fields)
     data["file"] = open(path, "rb")  # noqa: SIM115 - the test client reads and closes it
     return data
@@ -58,7 +63,9 @@ def test_a_file_named_like_a_video_but_not_one_is_refused(api, contest, clips):
 
 
 def test_missing_fields_are_named(api, contest, clips):
-    response = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(clips[".avi"], email="nope"))
+    response = api.post(
+        f"/api/v1/contests/{contest.slug}/videos", entry(clips[".avi"], email="nope")
+    )
     assert response.status_code == 400
     assert "email" in response.json()["errors"]
     response = api.post(f"/api/v1/contests/{contest.slug}/videos", {"first_name": "A"})
@@ -71,7 +78,10 @@ def test_uploads_outside_the_contest_dates_are_refused(api, contest, clips):
     early = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(clips[".avi"]))
     assert early.status_code == 409
     assert "opens on" in early.json()["detail"]
-    contest.starts_at, contest.ends_at = timezone.now() - timedelta(days=9), timezone.now() - timedelta(days=1)
+    contest.starts_at, contest.ends_at = (
+        timezone.now() - timedelta(days=9),
+        timezone.now() - timedelta(days=1),
+    )
     contest.save()
     late = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(clips[".avi"]))
     assert late.status_code == 409
@@ -102,9 +112,16 @@ def test_the_public_list_has_ready_shown_videos_newest_first_without_emails(api,
     assert body["count"] == 2
     assert [item["id"] for item in body["results"]] == [str(new.id), str(old.id)]
     first = body["results"][0]
-    assert first["video_url"] == f"http://localhost:8080/media/videos/x2.mp4"
+    assert first["video_url"] == "http://localhost:8080/media/videos/x2.mp4"
     assert first["poster_url"].endswith("/media/posters/x2.jpg")
-    assert set(first) >= {"participant_name", "message", "duration", "width", "height", "created_at"}
+    assert set(first) >= {
+        "participant_name",
+        "message",
+        "duration",
+        "width",
+        "height",
+        "created_at",
+    }
     assert "@example.com" not in response.content.decode()
 
 
@@ -147,8 +164,13 @@ def test_a_video_is_public_only_when_ready_and_shown(api, alice_api, contest):
 
 def test_only_the_owner_hides_and_shows(api, alice_api, bob_api, contest):
     video = ready_video(contest, 1)
-    assert bob_api.patch(f"/api/v1/videos/{video.id}", {"hidden": True}, format="json").status_code == 404
-    assert api.patch(f"/api/v1/videos/{video.id}", {"hidden": True}, format="json").status_code == 404
+    assert (
+        bob_api.patch(f"/api/v1/videos/{video.id}", {"hidden": True}, format="json").status_code
+        == 404
+    )
+    assert (
+        api.patch(f"/api/v1/videos/{video.id}", {"hidden": True}, format="json").status_code == 404
+    )
     response = alice_api.patch(f"/api/v1/videos/{video.id}", {"hidden": True}, format="json")
     assert response.status_code == 200 and response.json()["hidden"] is True
     assert api.get(f"/api/v1/contests/{contest.slug}/videos").json()["count"] == 0

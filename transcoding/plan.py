@@ -61,9 +61,10 @@ def plan_conversion(
         args += ["-c:v", "copy"]  # the display matrix (rotation) is copied along
     else:
         # ffmpeg has already rotated the picture upright (autorotate) before this filter, so
-        # the display size is the target; setsar=1 gives square pixels.
+        # the display size is the target; setsar=1 gives square pixels. out_range=tv: ffmpeg 7+
+        # would otherwise keep the full range of MJPEG/phone input (yuvj420p).
         args += VIDEO_ENCODE
-        args += ["-vf", f"scale={width}:{height},setsar=1", "-pix_fmt", "yuv420p"]
+        args += ["-vf", f"scale={width}:{height}:out_range=tv,setsar=1", "-pix_fmt", "yuv420p"]
 
     if audio is None:
         args += ["-an"]

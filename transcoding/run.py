@@ -16,18 +16,18 @@ from .security import ffmpeg_input, file_url
 
 STDERR_TAIL_LINES = 15
 
-# Phrases in ffmpeg's errors that mean the input itself is bad, so retrying cannot help.
-INPUT_FAULTS = (
-    "Invalid data found when processing input",
-    "not on whitelist",
-    "moov atom not found",
-    "Error while decoding",
-    "corrupt",
-    "Invalid NAL unit",
-    "Could not find codec parameters",
-    "does not contain any stream",
-    "Output file is empty",
-    "Nothing was written into output file",
+# Phrases in ffmpeg's errors that blame this machine or its configuration, not the upload.
+# Any other failure of an input that probed fine is the input's: ffmpeg's wording for damaged
+# files varies too much between versions and demuxers to list it.
+OUR_FAULTS = (
+    "No space left on device",
+    "Cannot allocate memory",
+    "Permission denied",
+    "Unrecognized option",
+    "Option not found",
+    "Unknown encoder",
+    "Error opening output",
+    "Error splitting the argument list",
 )
 
 BAD_INPUT = (
@@ -87,14 +87,31 @@ def extract_poster(
     """Write a JPEG poster from a converted video: at 1 s, or the middle of shorter clips."""
     duration = _probe_output(video).duration or 0.0
     at = 1.0 if duration >= 2 else duration / 2
-    # Seeking can land past the only frame of a one-frame clip; then take the first frame.
-    for seek in (at, 0.0):
-        args = ["-ss", f"{seek:.3f}", *ffmpeg_input(video), "-map", "0:V:0", "-frames:v", "1"]
-        args += ["-q:v", "2", "-update", "1", "-f", "image2", file_url(poster_jpg)]
-        run_ffmpeg(ffmpeg, args, timeout=timeout)
-        if os.path.exists(poster_jpg) and os.path.getsize(poster_jpg) > 0:
-            return
-    raise ConversionFailed(NO_POSTER, permanent=True, detail="ffmpeg wrote no frame")
+    # Seeking can land past the only frame of a very short clip: ffmpeg 5 then writes nothing,
+    # ffmpeg 9 fails. Either way, try again with the first frame.
+    with contextlib.suppress(ConversionFailed):
+        _poster_at(video, poster_jpg, at, ffmpeg=ffmpeg, timeout=timeout)
+    if not _written(poster_jpg):
+        _poster_at(video, poster_jpg, 0.0, ffmpeg=ffmpeg, timeout=timeout)
+    if not _written(poster_jpg):
+        raise ConversionFailed(NO_POSTER, permanent=True, detail="ffmpeg wrote no frame")
+
+
+def _poster_at(
+    video: str | os.PathLike[str],
+    poster_jpg: str | os.PathLike[str],
+    seconds: float,
+    *,
+    ffmpeg: str,
+    timeout: float,
+) -> None:
+    args = ["-ss", f"{seconds:.3f}", *ffmpeg_input(video), "-map", "0:V:0", "-frames:v", "1"]
+    args += ["-q:v", "2", "-update", "1", "-f", "image2", file_url(poster_jpg)]
+    run_ffmpeg(ffmpeg, args, timeout=timeout)
+
+
+def _written(path: str | os.PathLike[str]) -> bool:
+    return os.path.exists(path) and os.path.getsize(path) > 0
 
 
 def run_ffmpeg(ffmpeg: str, args: Sequence[str], *, timeout: float) -> None:
@@ -123,7 +140,7 @@ def run_ffmpeg(ffmpeg: str, args: Sequence[str], *, timeout: float) -> None:
     tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
     detail = f"ffmpeg exit {process.returncode}: {tail}"
     # Killed by a signal (e.g. out of memory) is never the input's fault.
-    input_fault = process.returncode > 0 and any(p in stderr for p in INPUT_FAULTS)
+    input_fault = process.returncode > 0 and not any(p in stderr for p in OUR_FAULTS)
     raise ConversionFailed(
         BAD_INPUT if input_fault else OUR_FAULT, permanent=input_fault, detail=detail
     )

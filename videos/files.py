@@ -19,9 +19,12 @@ def original_download(video: Video):
     filename = video.original_name or video.original.name.rsplit("/", 1)[-1]
     try:
         # Cloud storages hand out short-lived signed links.
-        url = storage.url(video.original.name, parameters={
-            "ResponseContentDisposition": f'attachment; filename="{ascii_name(filename)}"'
-        })
+        url = storage.url(
+            video.original.name,
+            parameters={
+                "ResponseContentDisposition": f'attachment; filename="{ascii_name(filename)}"'
+            },
+        )
     except (NotImplementedError, TypeError, ValueError):
         url = None
     if url:
@@ -67,7 +70,9 @@ def public_media(request, path: str, storage: Storage = default_storage):
         return response
     handle = storage.open(path, "rb")
     handle.seek(start)
-    response = FileResponse(limited_reader(handle, end - start + 1), status=206, content_type=content_type)
+    response = FileResponse(
+        limited_reader(handle, end - start + 1), status=206, content_type=content_type
+    )
     response["Content-Length"] = str(end - start + 1)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"

@@ -57,6 +57,9 @@ class Video(models.Model):
     def __str__(self) -> str:
         return f"{self.participant_name} in {self.contest_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("video", args=[self.contest.slug, self.id])
+
     @property
     def participant_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -64,6 +67,3 @@ class Video(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == self.Status.READY and not self.hidden
-
-    def get_absolute_url(self) -> str:
-        return reverse("video", args=[self.contest.slug, self.id])

@@ -54,9 +54,13 @@ def video_submit(
     """Check an entry, store the original and queue its conversion."""
     now = timezone.now()
     if now < contest.starts_at:
-        raise SubmissionRejected("closed", f"This contest opens on {contest.starts_at:%Y-%m-%d %H:%M} UTC.")
+        raise SubmissionRejected(
+            "closed", f"This contest opens on {contest.starts_at:%Y-%m-%d %H:%M} UTC."
+        )
     if now >= contest.ends_at:
-        raise SubmissionRejected("closed", f"This contest closed on {contest.ends_at:%Y-%m-%d %H:%M} UTC.")
+        raise SubmissionRejected(
+            "closed", f"This contest closed on {contest.ends_at:%Y-%m-%d %H:%M} UTC."
+        )
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, message = (email or "").strip(), (message or "").strip()
     _check_fields(first_name=first_name, last_name=last_name, email=email, message=message)
@@ -97,7 +101,9 @@ def _check_fields(*, first_name: str, last_name: str, email: str, message: str) 
     except ValidationError:
         raise SubmissionRejected("invalid", "Enter a valid email address.", "email") from None
     if len(message) > 2000:
-        raise SubmissionRejected("invalid", "The message can have at most 2000 characters.", "message")
+        raise SubmissionRejected(
+            "invalid", "The message can have at most 2000 characters.", "message"
+        )
 
 
 def _probe_upload(upload: UploadedFile) -> transcoding.MediaInfo:
@@ -148,9 +154,8 @@ def video_convert(*, video_id) -> Video | None:
     claimable = Q(status=Status.QUEUED) | Q(
         status=Status.PROCESSING, claimed_until__lt=now, attempts__lt=settings.CONVERT_MAX_ATTEMPTS
     )
-    claimed = (
-        Video.objects.filter(claimable, id=video_id)
-        .update(status=Status.PROCESSING, claimed_until=claim_until, attempts=F("attempts") + 1)
+    claimed = Video.objects.filter(claimable, id=video_id).update(
+        status=Status.PROCESSING, claimed_until=claim_until, attempts=F("attempts") + 1
     )
     if not claimed:
         return None  # finished already, gone, or another worker holds it
@@ -188,7 +193,11 @@ def _convert_in(scratch: Path, video: Video) -> None:
     poster = scratch / "poster.jpg"
     ffmpeg = transcoding.find_ffmpeg(settings.FFMPEG)
     info = transcoding.convert(
-        source, output, ffmpeg=ffmpeg, extra_args=settings.FFMPEG_ARGS, timeout=settings.CONVERT_TIMEOUT
+        source,
+        output,
+        ffmpeg=ffmpeg,
+        extra_args=settings.FFMPEG_ARGS,
+        timeout=settings.CONVERT_TIMEOUT,
     )
     transcoding.extract_poster(output, poster, ffmpeg=ffmpeg, timeout=120)
 
@@ -220,7 +229,10 @@ def _convert_in(scratch: Path, video: Video) -> None:
 def _video_fail(video: Video, reason: str) -> Video:
     with transaction.atomic():
         Video.objects.filter(id=video.id).exclude(status=Status.READY).update(
-            status=Status.FAILED, failure_reason=reason, claimed_until=None, finished_at=timezone.now()
+            status=Status.FAILED,
+            failure_reason=reason,
+            claimed_until=None,
+            finished_at=timezone.now(),
         )
         transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
     logger.warning("conversion failed", extra={"video_id": str(video.id), "reason": reason})
@@ -293,9 +305,9 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
     expired = Video.objects.filter(status=Status.PROCESSING, claimed_until__lt=now)
     for video in expired.filter(attempts__gte=settings.CONVERT_MAX_ATTEMPTS):
         reason = "It could not be converted: the conversion stopped several times."
-        if Video.objects.filter(id=video.id, status=Status.PROCESSING, claimed_until__lt=now).update(
-            status=Status.FAILED, failure_reason=reason, claimed_until=None, finished_at=now
-        ):
+        if Video.objects.filter(
+            id=video.id, status=Status.PROCESSING, claimed_until__lt=now
+        ).update(status=Status.FAILED, failure_reason=reason, claimed_until=None, finished_at=now):
             counts["failed"] += 1
             notify_enqueue(video_id=video.id)
     stale_queued = Q(status=Status.QUEUED) & (
@@ -320,7 +332,11 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
 
 
 def video_stored_files(video: Video) -> list[tuple]:
-    return [(field.storage, field.name) for field in (video.original, video.converted, video.poster) if field]
+    return [
+        (field.storage, field.name)
+        for field in (video.original, video.converted, video.poster)
+        if field
+    ]
 
 
 def stored_files_delete(files: list[tuple]) -> None:

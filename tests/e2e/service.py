@@ -1,0 +1,110 @@
+"""Run VideoShare as a user does: a gunicorn web process and a Celery worker, on a free port."""
+
+import contextlib
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from email import policy
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    def __init__(self, data_dir: Path, **config: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "VIDEOSHARE_DATA_DIR": str(data_dir),
+            "VIDEOSHARE_WEB_PORT": str(self.port),
+            "VIDEOSHARE_WEB_URL": self.url,
+            "VIDEOSHARE_WEB_WORKERS": "2",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **{f"VIDEOSHARE_{key.upper()}": value for key, value in config.items()},
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs = data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self) -> "Service":
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi"])
+        self.start_worker("worker")
+        self.wait_until(lambda: self.healthy(), 60, "the web process to answer")
+        return self
+
+    def start_worker(self, name: str) -> None:
+        self.spawn(name, [str(BIN / "celery"), "-A", "config", "worker", "--beat", "-l", "INFO",
+                          "--concurrency", "2", "-n", f"{name}@%h"])  # fmt: skip
+
+    def spawn(self, name: str, command: list[str]) -> None:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM)
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/health", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def wait_until(self, condition, seconds: float, what: str):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(0.25)
+        raise AssertionError(f"timed out after {seconds} s waiting for {what}; logs in {self.logs}")
+
+    def emails(self) -> list[email.message.EmailMessage]:
+        folder = self.data_dir / "mail"
+        if not folder.exists():
+            return []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            for path in sorted(folder.glob("*.eml"))
+        ]
+
+    def emails_to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for message in self.emails() if message["To"] == address]

@@ -1,0 +1,180 @@
+"""The worker's services, with the real ffmpeg: convert, notify, retry, recover."""
+
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.core.files import File
+from django.utils import timezone
+
+from videos import services
+from videos.models import Video
+
+
+@pytest.fixture
+def submit(contest):
+    def submit(path, email="ana@example.com"):
+        with open(path, "rb") as handle:
+            video = Video(contest=contest, first_name="Ana", last_name="Diaz", email=email,
+                          original_name=path.name, enqueued_at=timezone.now())  # fmt: skip
+            video.original.save(f"originals/{video.id}{path.suffix}", File(handle), save=False)
+        video.save()
+        return video
+
+    return submit
+
+
+def probe_with_ffprobe_or_av(path):
+    import transcoding
+
+    return transcoding.probe(path)
+
+
+@pytest.mark.parametrize("suffix", [".flv", ".wmv", ".avi"])
+def test_it_converts_an_upload_to_a_browser_mp4_and_a_poster(submit, clips, suffix):
+    video = submit(clips[suffix])
+    assert services.video_convert(video_id=video.id) is not None
+    video.refresh_from_db()
+    assert video.status == "ready"
+    assert video.converted.name == f"videos/{video.id}.mp4"
+    assert video.poster.name == f"posters/{video.id}.jpg"
+    assert (video.width, video.height) == (320, 240)
+    assert video.duration == pytest.approx(1.0, abs=0.2)
+    info = probe_with_ffprobe_or_av(video.converted.path)
+    assert info.video.codec == "h264" and info.video.pix_fmt == "yuv420p"
+    assert info.audio.codec == "aac"
+    assert video.poster.open("rb").read(2) == b"\xff\xd8"
+    assert video.claimed_until is None and video.attempts == 1
+
+
+def test_a_second_delivery_does_nothing(submit, clips, mailoutbox):
+    video = submit(clips[".avi"])
+    services.video_convert(video_id=video.id)
+    video.refresh_from_db()
+    converted_mtime = video.converted.storage.get_modified_time(video.converted.name)
+    assert services.participant_notify(video_id=video.id) is True
+
+    assert services.video_convert(video_id=video.id) is None
+    assert services.participant_notify(video_id=video.id) is False
+    video.refresh_from_db()
+    assert video.attempts == 1
+    assert video.converted.storage.get_modified_time(video.converted.name) == converted_mtime
+    assert len(mailoutbox) == 1
+
+
+def test_the_ready_email_links_to_the_video_on_the_contest_page(submit, clips, mailoutbox):
+    video = submit(clips[".flv"], email="ana@example.com")
+    services.video_convert(video_id=video.id)
+    services.participant_notify(video_id=video.id)
+    (email,) = mailoutbox
+    assert email.to == ["ana@example.com"]
+    assert "is ready" in email.subject
+    assert f"http://localhost:8080/summer-shorts/videos/{video.id}/" in email.body
+
+
+def test_a_broken_file_fails_with_a_reason_and_an_email(submit, clips, mailoutbox):
+    video = submit(clips["damaged"])
+    result = services.video_convert(video_id=video.id)
+    assert result.status == "failed"
+    video.refresh_from_db()
+    assert video.status == "failed"
+    assert video.failure_reason and "ffmpeg" not in video.failure_reason.lower()
+    assert not video.converted
+    services.participant_notify(video_id=video.id)
+    (email,) = mailoutbox
+    assert "could not convert" in email.subject
+    assert video.failure_reason in email.body
+
+
+def test_a_timeout_is_retried_then_ends_as_failed(submit, clips, settings):
+    settings.CONVERT_TIMEOUT = 0.001
+    video = submit(clips[".avi"])
+    for attempt in range(1, settings.CONVERT_MAX_ATTEMPTS):
+        with pytest.raises(services.TemporaryFailure):
+            services.video_convert(video_id=video.id)
+        video.refresh_from_db()
+        assert (video.status, video.attempts) == ("queued", attempt)
+    services.video_convert(video_id=video.id)
+    video.refresh_from_db()
+    assert video.status == "failed"
+    assert video.attempts == settings.CONVERT_MAX_ATTEMPTS
+    assert services.video_convert(video_id=video.id) is None
+
+
+def test_a_job_held_by_a_live_worker_is_not_taken(submit, clips):
+    video = submit(clips[".avi"])
+    Video.objects.filter(id=video.id).update(
+        status="processing", attempts=1, claimed_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert services.video_convert(video_id=video.id) is None
+    video.refresh_from_db()
+    assert video.status == "processing"
+
+
+def test_a_job_of_a_dead_worker_is_requeued_and_completed(submit, clips, settings):
+    video = submit(clips[".wmv"])
+    # A worker claimed it, then died: its claim ran out.
+    Video.objects.filter(id=video.id).update(
+        status="processing", attempts=1, claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    counts = services.videos_requeue_stale()
+    assert counts["requeued"] == 1
+    services.video_convert(video_id=video.id)
+    video.refresh_from_db()
+    assert (video.status, video.attempts) == ("ready", 2)
+
+
+def test_a_job_that_keeps_dying_ends_as_failed(submit, clips, settings, mailoutbox):
+    video = submit(clips[".wmv"])
+    Video.objects.filter(id=video.id).update(
+        status="processing",
+        attempts=settings.CONVERT_MAX_ATTEMPTS,
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert services.videos_requeue_stale()["failed"] == 1
+    video.refresh_from_db()
+    assert video.status == "failed" and "stopped" in video.failure_reason
+
+
+def test_a_queued_video_whose_message_was_lost_is_sent_again(submit, clips, settings):
+    video = submit(clips[".avi"])
+    Video.objects.filter(id=video.id).update(enqueued_at=timezone.now() - timedelta(hours=2))
+    assert services.videos_requeue_stale()["requeued"] == 1
+    video.refresh_from_db()
+    assert video.enqueued_at > timezone.now() - timedelta(minutes=1)
+    assert services.videos_requeue_stale()["requeued"] == 0
+
+
+def test_a_failed_email_is_sent_by_a_later_try(submit, clips, settings, mailoutbox):
+    video = submit(clips[".avi"])
+    services.video_convert(video_id=video.id)
+    settings.EMAIL_BACKEND = "tests.test_video_jobs.BrokenMailBackend"
+    with pytest.raises(ConnectionError):
+        services.participant_notify(video_id=video.id)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.participant_notify(video_id=video.id) is True
+    assert len(mailoutbox) == 1
+
+
+class BrokenMailBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionError("mail server down")
+
+
+def test_ffprobe_agrees_when_installed(submit, clips):
+    import shutil
+
+    if not shutil.which("ffprobe"):
+        pytest.skip("ffprobe is not installed")
+    video = submit(clips[".flv"])
+    services.video_convert(video_id=video.id)
+    video.refresh_from_db()
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,pix_fmt", "-of", "csv=p=0",
+         video.converted.path],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "h264,yuv420p" in out and "aac" in out
