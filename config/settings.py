@@ -181,7 +181,7 @@ DEFAULT_FROM_EMAIL = (
 
 # Queue: Celery. The embedded broker is a folder (kombu's filesystem transport): no server.
 QUEUE_DIR = DATA_DIR / "queue"
-CELERY_BROKER_URL = CONFIG["broker_url"] or "filesystem://"
+CELERY_BROKER_URL = CONFIG["broker_url"] or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("messages", "control"):
@@ -190,6 +190,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(QUEUE_DIR / "messages"),
         "data_folder_out": str(QUEUE_DIR / "messages"),
         "control_folder": str(QUEUE_DIR / "control"),
+        "polling_interval": 0.2,  # seconds between looks at the folder: a short wait for a job
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

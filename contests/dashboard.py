@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from contests import selectors, services
 from contests.forms import ContestForm
+from contests.models import Contest
 from videos import files
 from videos import selectors as video_selectors
 from videos import services as video_services
@@ -48,7 +49,10 @@ def contest_new(request):
 @login_required
 def contest_edit(request, slug: str):
     contest = owned_contest(request, slug)
-    form = ContestForm(request.POST or None, request.FILES or None, instance=contest)
+    # The form checks its own copy: binding it to `contest` would put the new banner there
+    # before contest_update notes the old one, which then stays in storage for good.
+    copy = Contest.objects.get(pk=contest.pk)
+    form = ContestForm(request.POST or None, request.FILES or None, instance=copy)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
         banner = request.FILES.get("banner")

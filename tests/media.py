@@ -1,10 +1,13 @@
 """Real video files for the tests, made by ffmpeg from its built-in test sources."""
 
+import os
 import random
+import shutil
 import subprocess
 from pathlib import Path
 
 import imageio_ffmpeg
+import pytest
 
 # The static ffmpeg from the wheel: it has the lavfi sources and every encoder used here.
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -48,3 +51,13 @@ def make_damaged_clip(path: Path) -> Path:
     noise = random.Random(7).randbytes(len(data) - frames_start)
     path.write_bytes(data[:frames_start] + noise)
     return path
+
+
+def require_ffprobe() -> str:
+    """ffprobe reads our output independently. CI must have it; elsewhere its checks skip."""
+    path = shutil.which("ffprobe")
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail("ffprobe is required in CI (apt-get install ffmpeg)")
+    pytest.skip("ffprobe is not installed (apt-get install ffmpeg); checked with PyAV only")

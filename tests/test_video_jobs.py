@@ -7,6 +7,7 @@ import pytest
 from django.core.files import File
 from django.utils import timezone
 
+from tests.media import require_ffprobe
 from videos import services
 from videos.models import Video
 
@@ -165,15 +166,12 @@ class BrokenMailBackend:
 
 
 def test_ffprobe_agrees_when_installed(submit, clips):
-    import shutil
-
-    if not shutil.which("ffprobe"):
-        pytest.skip("ffprobe is not installed")
+    ffprobe = require_ffprobe()
     video = submit(clips[".flv"])
     services.video_convert(video_id=video.id)
     video.refresh_from_db()
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,pix_fmt", "-of", "csv=p=0",
+        [ffprobe, "-v", "error", "-show_entries", "stream=codec_name,pix_fmt", "-of", "csv=p=0",
          video.converted.path],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip

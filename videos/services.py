@@ -85,7 +85,7 @@ def video_submit(
     video.original.save(_original_key(video), upload, save=False)
     video.save()
     transaction.on_commit(lambda: video_enqueue(video_id=video.id))
-    logger.info("upload received", extra={"video_id": str(video.id), "contest": contest.slug})
+    logger.info("upload received video=%s contest=%s size=%s", video.id, contest.slug, upload.size)
     return video
 
 
@@ -160,13 +160,16 @@ def video_convert(*, video_id) -> Video | None:
     if not claimed:
         return None  # finished already, gone, or another worker holds it
     video = Video.objects.select_related("contest").get(id=video_id)
-    logger.info("job started", extra={"video_id": str(video.id), "attempt": video.attempts})
+    logger.info("job started video=%s attempt=%s", video.id, video.attempts)
     started = timezone.now()
     settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
     try:
         _convert_in(scratch, video)
     except transcoding.TranscodingError as error:
+        logger.warning(
+            "attempt failed video=%s reason=%s detail=%s", video.id, error.reason, error.detail
+        )
         if error.permanent or video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
             return _video_fail(video, error.reason)
         _video_release(video)
@@ -181,7 +184,7 @@ def video_convert(*, video_id) -> Video | None:
         shutil.rmtree(scratch, ignore_errors=True)
 
     seconds = (timezone.now() - started).total_seconds()
-    logger.info("converted", extra={"video_id": str(video.id), "seconds": round(seconds, 2)})
+    logger.info("converted video=%s seconds=%.2f", video.id, seconds)
     return video
 
 
@@ -235,7 +238,7 @@ def _video_fail(video: Video, reason: str) -> Video:
             finished_at=timezone.now(),
         )
         transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
-    logger.warning("conversion failed", extra={"video_id": str(video.id), "reason": reason})
+    logger.warning("conversion failed video=%s reason=%s", video.id, reason)
     video.status, video.failure_reason = Status.FAILED, reason
     return video
 
@@ -285,7 +288,7 @@ def participant_notify(*, video_id) -> bool:
         # Not sent: let a retry claim it again.
         Video.objects.filter(id=video_id).update(notified_at=None)
         raise
-    logger.info("email sent", extra={"video_id": str(video.id), "status": video.status})
+    logger.info("email sent video=%s status=%s", video.id, video.status)
     return True
 
 
