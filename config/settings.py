@@ -236,5 +236,3 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# A missing manifest entry (tests, a forgotten collectstatic) falls back to the plain name.
-WHITENOISE_MANIFEST_STRICT = False

@@ -17,7 +17,7 @@ class ContestForm(forms.ModelForm):
         widgets = {
             "starts_at": DateTimeInput(),
             "ends_at": DateTimeInput(),
-            "banner": forms.ClearableFileInput(attrs={"accept": "image/*"}),
+            "banner": forms.FileInput(attrs={"accept": "image/*"}),
         }
         labels = {"slug": "Address (URL)"}
         help_texts = {"starts_at": "UTC", "ends_at": "UTC"}

@@ -72,20 +72,20 @@ class Service:
             start_new_session=True,
         )
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and everything it started: a machine lost mid-job."""
         process = self.processes.pop(name)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def stop(self) -> None:
-        for name in list(self.processes):
-            self.kill(name, signal.SIGTERM)
+        """Ask each process to shut down as an operator would; force it after 20 s."""
+        for name, process in list(self.processes.items()):
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+            self.kill(name)
 
     def healthy(self) -> bool:
         try:
