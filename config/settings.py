@@ -3,7 +3,7 @@
 import secrets
 from pathlib import Path
 
-from config import loader
+from config import database, loader, logs, mail, queue, storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CONFIG = loader.load()
@@ -80,37 +80,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite in the data folder unless rds_url names a server.
-DB_ENGINE = CONFIG["db_engine"] or ("mysql" if CONFIG["rds_url"] else "sqlite")
-if DB_ENGINE == "sqlite":
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "videoshare.sqlite3",
-            "OPTIONS": {
-                # WAL lets the web and the worker read while the other writes; IMMEDIATE makes
-                # writers queue for the lock instead of failing with "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
-        }
-    }
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": {
-                "mysql": "django.db.backends.mysql",
-                "postgresql": "django.db.backends.postgresql",
-            }[DB_ENGINE],
-            "HOST": CONFIG["rds_url"],
-            "PORT": CONFIG["rds_port"],
-            "USER": CONFIG["rds_user"],
-            "PASSWORD": CONFIG["rds_pass"],
-            "NAME": CONFIG["rds_db"],
-            "CONN_MAX_AGE": 60,
-        }
-    }
+DATABASES = database.databases(CONFIG, DATA_DIR)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -132,28 +102,9 @@ USE_TZ = True
 # Files. Every stored file goes through these storages, so S3 replaces them by configuration:
 # "default" holds what the public may see (banners, converted videos, posters),
 # "originals" holds the uploads as received, shown only to the contest's organizer.
-MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
-STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": MEDIA_ROOT / "public",
-            "base_url": MEDIA_URL,
-            "allow_overwrite": True,
-        },
-    },
-    "originals": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": MEDIA_ROOT / "originals",
-            "base_url": None,
-            "allow_overwrite": True,
-        },
-    },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-SERVE_MEDIA = True  # the web process serves the public storage itself (local disk only)
+STORAGES = storage.storages(CONFIG, DATA_DIR)
+SERVE_MEDIA = storage.serves_media(CONFIG)
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -173,25 +124,12 @@ CONVERT_MAX_ATTEMPTS = loader.as_int(CONFIG, "convert_max_attempts")
 SCRATCH_DIR = DATA_DIR / "scratch"
 
 # Mail: one .eml file a message under <data dir>/mail/ in the embedded setup.
-EMAIL_BACKEND = "videos.mail.EmlFileBackend"
-EMAIL_FILE_PATH = DATA_DIR / "mail"
-DEFAULT_FROM_EMAIL = (
-    CONFIG["email_from"] or CONFIG["ses_email"] or "VideoShare <no-reply@localhost>"
-)
+_mail = mail.email_settings(CONFIG, DATA_DIR)
+EMAIL_BACKEND = _mail.pop("EMAIL_BACKEND")
+DEFAULT_FROM_EMAIL = _mail.pop("DEFAULT_FROM_EMAIL")
+globals().update(_mail)  # the chosen backend's own EMAIL_* settings
 
 # Queue: Celery. The embedded broker is a folder (kombu's filesystem transport): no server.
-QUEUE_DIR = DATA_DIR / "queue"
-CELERY_BROKER_URL = CONFIG["broker_url"] or "filesystem://localhost/"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("messages", "control"):
-        (QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(QUEUE_DIR / "messages"),
-        "data_folder_out": str(QUEUE_DIR / "messages"),
-        "control_folder": str(QUEUE_DIR / "control"),
-        "polling_interval": 0.2,  # seconds between looks at the folder: a short wait for a job
-    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -205,6 +143,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How long a claimed conversion may run before another worker may take it over.
 VIDEO_CLAIM_SECONDS = CONVERT_TIMEOUT + 300
+# The broker must not hand a running job to another worker: hide it for longer than the lease.
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = queue.broker(
+    CONFIG, DATA_DIR, visibility_timeout=VIDEO_CLAIM_SECONDS + 60
+)
 # A queued video whose message was lost is sent again after this long.
 VIDEO_REQUEUE_AFTER_SECONDS = 15 * 60
 
@@ -228,11 +170,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
+LOGGING = logs.logging_config(CONFIG)
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
