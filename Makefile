@@ -10,6 +10,8 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The MySQL driver builds from source: install it where the client headers are present.
+	if pkg-config --exists mysqlclient 2>/dev/null; then $(BIN)/pip install --quiet -e '.[dev,mysql]'; fi
 	touch $@
 
 install: $(BIN)/.installed

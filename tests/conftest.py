@@ -73,3 +73,13 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     made["text"] = text
     made["damaged"] = make_damaged_clip(folder / "damaged.avi")
     return made
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A local AWS for the whole run; tests make their own buckets, queues and secrets."""
+    from tests.servers import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()
