@@ -2,6 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
@@ -12,14 +13,14 @@ def organizer_create(*, name: str, email: str, password: str) -> User:
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["Enter your name."]
+        errors["name"] = [_("Enter your name.")]
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = ["Enter a valid email address."]
+        errors["email"] = [_("Enter a valid email address.")]
     else:
         if User.objects.filter(email=email).exists():
-            errors["email"] = ["An account with this email already exists."]
+            errors["email"] = [_("An account with this email already exists.")]
     try:
         validate_password(password or "", User(email=email, name=name))
     except ValidationError as error:
@@ -30,4 +31,6 @@ def organizer_create(*, name: str, email: str, password: str) -> User:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password, name=name)
     except IntegrityError:  # two sign-ups with one address at the same moment
-        raise ValidationError({"email": ["An account with this email already exists."]}) from None
+        raise ValidationError(
+            {"email": [_("An account with this email already exists.")]}
+        ) from None

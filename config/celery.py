@@ -1,9 +1,24 @@
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_shutdown
+
+from config import queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("videoshare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_shutdown.connect
+def flush_logs(**kwargs) -> None:
+    # A pool process ends with os._exit, which skips atexit: send its last log events now.
+    logging.shutdown()
+
+
+@worker_init.connect
+def prepare_queue(**kwargs) -> None:
+    queue.sqs_visibility_ensure(app.conf.broker_url, app.conf.broker_transport_options)

@@ -32,15 +32,24 @@ def databases(config: dict[str, str], data_dir: Path) -> dict:
     for key in ("rds_url", "rds_db"):
         if not config[key]:
             raise ConfigError(f"{key} is required when db_engine is {engine}")
-    return {
-        "default": {
-            "ENGINE": ENGINES[engine],
-            "HOST": config["rds_url"],
-            "PORT": config["rds_port"],
-            "USER": config["rds_user"],
-            "PASSWORD": config["rds_pass"],
-            "NAME": config["rds_db"],
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
+    server = {
+        "ENGINE": ENGINES[engine],
+        "HOST": config["rds_url"],
+        "PORT": config["rds_port"],
+        "USER": config["rds_user"],
+        "PASSWORD": config["rds_pass"],
+        "NAME": config["rds_db"],
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
+    if engine == "mysql":
+        server["OPTIONS"] = {
+            # MySQL's "utf8" holds only 3 bytes a character: names and messages with emoji fail.
+            "charset": "utf8mb4",
+            # Django's default, said out loud: under MySQL's own (REPEATABLE READ) a transaction
+            # keeps reading an old snapshot, and get_or_create() can fail yet find no row.
+            "isolation_level": "read committed",
+        }
+        # The test database (test_<rds_db>) is made by Django: give it the same character set.
+        server["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    return {"default": server}

@@ -4,12 +4,16 @@ Plain Python (no Django), so settings, gunicorn and scripts share one reader.
 
 Precedence, highest first:
 1. environment variables ``VIDEOSHARE_<KEY>`` (``VIDEOSHARE_WEB_PORT=9000``);
-2. ``config.conf`` (INI): the seed's ``[FFMPEG] ffmpeg`` / ``ffmpeg_args`` and any key in a
+2. the AWS Secrets Manager secret named by ``[SECRETS] name`` / ``region`` in config.conf (or
+   ``VIDEOSHARE_SECRET_NAME`` / ``VIDEOSHARE_SECRET_REGION``): a JSON object of keys, as the
+   seed's deployment guide makes it; empty values count as unset;
+3. ``config.conf`` (INI): the seed's ``[FFMPEG] ffmpeg`` / ``ffmpeg_args`` and any key in a
    ``[VIDEOSHARE]`` section;
-3. the defaults below, which make up the embedded single-machine setup.
+4. the defaults below, which make up the embedded single-machine setup.
 """
 
 import configparser
+import json
 import os
 from pathlib import Path
 
@@ -37,6 +41,9 @@ DEFAULTS: dict[str, str | None] = {
     # the seed's config.conf [FFMPEG] section
     "ffmpeg": "ffmpeg",
     "ffmpeg_args": "",
+    # the seed's config.conf [SECRETS] section (name, region): where the keys above are kept
+    "secret_name": None,  # e.g. videoshare/develop/config; unset: no Secrets Manager
+    "secret_region": None,  # the deployment's region, used by S3 and SES too; default: boto3's
     # keys VideoShare adds, in the same style
     "data_dir": "./var",
     "db_engine": None,  # sqlite, mysql or postgresql; default sqlite, or mysql when rds_url is set
@@ -45,6 +52,13 @@ DEFAULTS: dict[str, str | None] = {
     "allowed_hosts": None,  # comma-separated; default: web_url's host, localhost, 127.0.0.1
     "broker_url": None,  # default: a folder queue under <data_dir>/queue
     "email_from": None,  # default: ses_email, else no-reply@localhost
+    "s3_public_acl": None,  # e.g. public-read, for buckets with ACLs on; default: bucket policy
+    "smtp_host": None,  # send mail through this SMTP server (when ses_email is unset)
+    "smtp_port": "587",
+    "smtp_user": None,
+    "smtp_password": None,
+    "smtp_tls": "true",  # STARTTLS after connecting (port 587)
+    "smtp_ssl": "false",  # TLS from the first byte (port 465); excludes smtp_tls
     "max_upload_mb": "2048",
     "convert_timeout": "1800",  # seconds one ffmpeg run may take
     "convert_max_attempts": "3",
@@ -53,6 +67,14 @@ DEFAULTS: dict[str, str | None] = {
 }
 
 ENV_PREFIX = "VIDEOSHARE_"
+# config.conf sections read, in order (a later one wins), and the keys they name differently
+SECTIONS = {
+    "SECRETS": {"name": "secret_name", "region": "secret_region"},
+    "FFMPEG": {},
+    "VIDEOSHARE": {},
+}
+# What the secret may not set: where the secret itself is.
+NOT_FROM_SECRET = ("secret_name", "secret_region")
 
 
 class ConfigError(Exception):
@@ -78,9 +100,43 @@ def read_config_file(path: Path | None) -> dict[str, str]:
     except configparser.Error as error:
         raise ConfigError(f"config file {path} is not valid INI: {error}") from error
     values: dict[str, str] = {}
-    for section in ("FFMPEG", "VIDEOSHARE"):
+    for section, renamed in SECTIONS.items():
         if parser.has_section(section):
-            values.update({key: value.strip() for key, value in parser.items(section)})
+            for key, value in parser.items(section):
+                values[renamed.get(key, key)] = value.strip()
+    return values
+
+
+JSON_KINDS = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
+
+
+def read_secret(name: str, region: str) -> dict[str, str]:
+    """The known keys of the secret's JSON object, as text; empty and null values left out."""
+    from config import aws  # boto3 is loaded only when a secret is configured
+
+    text = aws.read_secret(name, region)
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"secret {name!r} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        kind = JSON_KINDS.get(type(data), "value")
+        raise ConfigError(f"secret {name!r} must be a JSON object of keys, got a JSON {kind}")
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in DEFAULTS or key in NOT_FROM_SECRET:
+            continue  # a key for another tool sharing the secret
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        elif not isinstance(value, str):
+            kind = JSON_KINDS.get(type(value), "value")
+            raise ConfigError(f"secret {name!r}: {key} must be text or a number, got a JSON {kind}")
+        if value.strip():  # the seed's template holds "" for every key not set up yet
+            values[key] = value.strip()
     return values
 
 
@@ -88,11 +144,20 @@ def load(environ: dict[str, str] | None = None, config_file: Path | None = None)
     """Return every known key with its value ('' when unset and without default)."""
     environ = os.environ if environ is None else environ
     from_file = read_config_file(config_file if config_file else default_config_file())
+
+    def env_or_file(key: str) -> str:
+        value = environ.get(ENV_PREFIX + key.upper())
+        return (value if value is not None else from_file.get(key, "")).strip()
+
+    secret_name = env_or_file("secret_name")
+    from_secret = read_secret(secret_name, env_or_file("secret_region")) if secret_name else {}
     values: dict[str, str] = {}
     for key, default in DEFAULTS.items():
         env_value = environ.get(ENV_PREFIX + key.upper())
         if env_value is not None:
             values[key] = env_value.strip()
+        elif key in from_secret:
+            values[key] = from_secret[key]
         elif key in from_file:
             values[key] = from_file[key]
         else:

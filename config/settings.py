@@ -52,9 +52,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthMiddleware",  # first: the load balancer's check skips host checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: switch, else the browser's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -95,6 +98,8 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -138,6 +143,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CONCURRENCY = loader.as_int(CONFIG, "worker_concurrency")
+# The worker logs through LOGGING (JSON lines, Splunk) instead of replacing it with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-videos": {"task": "videos.tasks.requeue_stale_videos", "schedule": 60.0},
 }
@@ -147,6 +154,13 @@ VIDEO_CLAIM_SECONDS = CONVERT_TIMEOUT + 300
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = queue.broker(
     CONFIG, DATA_DIR, visibility_timeout=VIDEO_CLAIM_SECONDS + 60
 )
+# RabbitMQ's counterpart: how long a worker may hold a job unacknowledged.
+CELERY_TASK_QUEUES = queue.task_queues(ack_timeout=VIDEO_CLAIM_SECONDS + 60)
+# A job running when the broker connection drops goes on; the claim drops its second delivery.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# No remote control: SQS gives us one queue and no room for its per-worker queues, and no
+# command of ours uses it, so every broker runs the same way.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # A queued video whose message was lost is sent again after this long.
 VIDEO_REQUEUE_AFTER_SECONDS = 15 * 60
 

@@ -1,10 +1,27 @@
 """Where files live: local folders in the data folder (embedded), or S3 + CloudFront."""
 
+import re
 from pathlib import Path
+
+from config.loader import ConfigError
+
+MB = 1024 * 1024
+# The organizer's link to an original works this long: enough to start the download, too short
+# to be worth passing around.
+ORIGINAL_LINK_SECONDS = 300
+
+# Legacy us-east-1 buckets may have capitals and underscores, as the seed's "MyVideoShareBucket".
+BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
+HOST = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 def storages(config: dict[str, str], data_dir: Path) -> dict:
     """Django's STORAGES: "default" is public (banners, videos, posters), "originals" private."""
+    static = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    if config["s3_url"]:
+        return {**s3_storages(config), "staticfiles": static}
     media = data_dir / "media"
     return {
         "default": {
@@ -19,8 +36,70 @@ def storages(config: dict[str, str], data_dir: Path) -> dict:
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": media / "originals", "base_url": None, "allow_overwrite": True},
         },
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": static,
     }
+
+
+def s3_storages(config: dict[str, str]) -> dict:
+    """Both storages in the seed's one bucket, told apart by key prefix.
+
+    Public files get plain URLs (CloudFront's when cf_url is set); whether anyone may read them
+    is the bucket's policy (or s3_public_acl on buckets that still use ACLs). Originals are never
+    given an ACL, so they stay private to the account; the organizer gets a signed link to one.
+    """
+    from config import aws
+
+    common = {
+        "bucket_name": s3_bucket(config),
+        "region_name": config["secret_region"] or None,
+        "signature_version": "s3v4",
+        "file_overwrite": True,  # deterministic keys: a second conversion overwrites
+        "max_memory_size": 8 * MB,  # storage.open() keeps bigger files on disk, not in memory
+        "transfer_config": aws.s3_transfer_config(),
+    }
+    return {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **common,
+                "querystring_auth": False,
+                "custom_domain": cloudfront_host(config),
+                "default_acl": config["s3_public_acl"] or None,
+                "object_parameters": {"CacheControl": "public, max-age=3600"},
+            },
+        },
+        "originals": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **common,
+                "querystring_auth": True,
+                "querystring_expire": ORIGINAL_LINK_SECONDS,
+                "custom_domain": None,  # a CloudFront URL would be unsigned
+                "default_acl": None,
+            },
+        },
+    }
+
+
+def s3_bucket(config: dict[str, str]) -> str:
+    """The seed stores the bucket's name; s3://name is accepted too."""
+    name = config["s3_url"].removeprefix("s3://").rstrip("/")
+    if not BUCKET.match(name):
+        raise ConfigError(f"s3_url must be an S3 bucket name, got {config['s3_url']!r}")
+    return name
+
+
+def cloudfront_host(config: dict[str, str]) -> str | None:
+    """The seed stores the distribution's subdomain alone (5sRrs3wsefd for
+    5sRrs3wsefd.cloudfront.net); a full host name, with or without https://, works too."""
+    value = config["cf_url"].removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not value:
+        return None
+    if not HOST.match(value):
+        raise ConfigError(
+            f"cf_url must be a CloudFront subdomain or host, got {config['cf_url']!r}"
+        )
+    return value if "." in value else f"{value}.cloudfront.net"
 
 
 def serves_media(config: dict[str, str]) -> bool:

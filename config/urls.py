@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path(
@@ -30,6 +31,11 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/contests/new/", dashboard.contest_new, name="contest-new"),
     path("dashboard/contests/<slug:slug>/", dashboard.contest_entries, name="dashboard-contest"),
+    path(
+        "dashboard/contests/<slug:slug>/states",
+        dashboard.contest_entry_states,
+        name="dashboard-contest-states",
+    ),
     path("dashboard/contests/<slug:slug>/edit/", dashboard.contest_edit, name="contest-edit"),
     path("dashboard/contests/<slug:slug>/delete/", dashboard.contest_delete, name="contest-delete"),
     path(

@@ -3,11 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from api.serializers import file_url
 from contests import selectors, services
 from contests.forms import ContestForm
 from contests.models import Contest
@@ -41,7 +44,9 @@ def contest_new(request):
         contest = services.contest_create(
             owner=request.user, **{k: v for k, v in data.items() if v is not None}
         )
-        messages.success(request, f"Contest created. Its page is {contest.public_url()}")
+        messages.success(
+            request, _("Contest created. Its page is %(url)s") % {"url": contest.public_url()}
+        )
         return redirect("dashboard-contest", slug=contest.slug)
     return render(request, "dashboard/contest_form.html", {"form": form})
 
@@ -57,7 +62,7 @@ def contest_edit(request, slug: str):
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
         banner = request.FILES.get("banner")
         contest = services.contest_update(contest=contest, banner=banner, **fields)
-        messages.success(request, "Contest saved.")
+        messages.success(request, _("Contest saved."))
         return redirect("dashboard-contest", slug=contest.slug)
     return render(request, "dashboard/contest_form.html", {"form": form, "contest": contest})
 
@@ -67,7 +72,7 @@ def contest_delete(request, slug: str):
     contest = owned_contest(request, slug)
     if request.method == "POST":
         services.contest_delete(contest=contest)
-        messages.success(request, f"Contest “{contest.name}” deleted.")
+        messages.success(request, _("Contest “%(name)s” deleted.") % {"name": contest.name})
         return redirect("dashboard")
     return render(request, "dashboard/contest_delete.html", {"contest": contest})
 
@@ -83,6 +88,28 @@ def contest_entries(request, slug: str):
         "dashboard/entries.html",
         {"contest": contest, "page": page, "status": status, "statuses": Video.Status.choices},
     )
+
+
+@login_required
+def contest_entry_states(request, slug: str):
+    """States of the listed entries, polled by the entries page to update itself live."""
+    contest = owned_contest(request, slug)
+    ids = [value for value in request.GET.get("ids", "").split(",") if value][:100]
+    entries = video_selectors.videos_of_contest(contest=contest).filter(id__in=ids)
+    states = {
+        str(video.id): {
+            "status": video.status,
+            "label": str(video.get_status_display()),
+            "failure_reason": gettext(video.failure_reason) if video.failure_reason else "",
+            "poster_url": file_url(video.poster),
+            "video_url": file_url(video.converted),
+            "width": video.width,
+            "height": video.height,
+            "duration": video.duration,
+        }
+        for video in entries
+    }
+    return JsonResponse({"entries": states})
 
 
 @login_required

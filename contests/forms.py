@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from contests.models import Contest
 
@@ -19,19 +20,26 @@ class ContestForm(forms.ModelForm):
             "ends_at": DateTimeInput(),
             "banner": forms.FileInput(attrs={"accept": "image/*"}),
         }
-        labels = {"slug": "Address (URL)"}
         help_texts = {"starts_at": "UTC", "ends_at": "UTC"}
 
 
+# What the file picker offers; the server decides by content, not by these names.
+VIDEO_ACCEPT = "video/*,.flv,.wmv,.avi,.mov,.mkv,.3gp,.webm,.mpg,.mpeg,.ts,.mp4,.m4v"
+
+
 class EntryForm(forms.Form):
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(
-        help_text="We email you when your video is ready. Never shown publicly."
+        label=_("Email"),
+        help_text=_("We email you when your video is ready. Never shown publicly."),
     )
     message = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
     )
     file = forms.FileField(
-        label="Video file", widget=forms.ClearableFileInput(attrs={"accept": "video/*"})
+        label=_("Video file"), widget=forms.FileInput(attrs={"accept": VIDEO_ACCEPT})
     )

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Top-level paths the site uses itself; a contest cannot take them as its address.
 RESERVED_SLUGS = {
@@ -15,7 +16,9 @@ RESERVED_SLUGS = {
 
 def validate_slug_not_reserved(value: str) -> None:
     if value.lower() in RESERVED_SLUGS:
-        raise ValidationError(f"“{value}” is reserved by the site; choose another address.")
+        raise ValidationError(
+            _("“%(value)s” is reserved by the site; choose another address.") % {"value": value}
+        )
 
 
 def banner_path(contest: "Contest", filename: str) -> str:
@@ -28,19 +31,20 @@ class Contest(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contests"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
+        _("address (URL)"),
         max_length=80,
         unique=True,
         validators=[validate_slug_not_reserved],
-        help_text="The contest's address: letters, numbers, hyphens.",
+        help_text=_("The contest's own address: letters, numbers and hyphens."),
     )
-    banner = models.ImageField(upload_to=banner_path, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    prize = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True)
-    rules = models.TextField(blank=True)
+    banner = models.ImageField(_("banner"), upload_to=banner_path, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    prize = models.CharField(_("prize"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    rules = models.TextField(_("rules"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,7 +59,7 @@ class Contest(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The contest must end after it starts."})
+            raise ValidationError({"ends_at": _("The contest must end after it starts.")})
 
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()

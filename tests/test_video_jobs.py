@@ -12,17 +12,19 @@ from videos import services
 from videos.models import Video
 
 
+def stored_video(contest, path, email="ana@example.com", **fields) -> Video:
+    """An entry as video_submit leaves it: original in storage, row queued."""
+    with open(path, "rb") as handle:
+        video = Video(contest=contest, first_name="Ana", last_name="Diaz", email=email,
+                      original_name=path.name, enqueued_at=timezone.now(), **fields)  # fmt: skip
+        video.original.save(f"originals/{video.id}{path.suffix}", File(handle), save=False)
+    video.save()
+    return video
+
+
 @pytest.fixture
 def submit(contest):
-    def submit(path, email="ana@example.com"):
-        with open(path, "rb") as handle:
-            video = Video(contest=contest, first_name="Ana", last_name="Diaz", email=email,
-                          original_name=path.name, enqueued_at=timezone.now())  # fmt: skip
-            video.original.save(f"originals/{video.id}{path.suffix}", File(handle), save=False)
-        video.save()
-        return video
-
-    return submit
+    return lambda path, email="ana@example.com": stored_video(contest, path, email)
 
 
 def probe_with_ffprobe_or_av(path):

@@ -3,6 +3,7 @@ import uuid
 from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 def originals_storage():
@@ -13,10 +14,10 @@ class Video(models.Model):
     """One entry in a contest: the upload as received and, once converted, the MP4 and poster."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        PROCESSING = "processing"
-        READY = "ready"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="videos")
@@ -24,6 +25,7 @@ class Video(models.Model):
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
     message = models.TextField(blank=True, max_length=2000)
+    language = models.CharField(max_length=10, default="en")  # of the page used: emails speak it
 
     original = models.FileField(storage=originals_storage, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)

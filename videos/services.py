@@ -15,10 +15,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 import transcoding
 from contests.models import Contest
+from videos import files, reasons
 from videos.models import Video
 
 logger = logging.getLogger(__name__)
@@ -55,17 +57,17 @@ def video_submit(
     now = timezone.now()
     if now < contest.starts_at:
         raise SubmissionRejected(
-            "closed", f"This contest opens on {contest.starts_at:%Y-%m-%d %H:%M} UTC."
+            "closed", _("This contest opens on %(date)s UTC.") % {"date": _when(contest.starts_at)}
         )
     if now >= contest.ends_at:
         raise SubmissionRejected(
-            "closed", f"This contest closed on {contest.ends_at:%Y-%m-%d %H:%M} UTC."
+            "closed", _("This contest closed on %(date)s UTC.") % {"date": _when(contest.ends_at)}
         )
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, message = (email or "").strip(), (message or "").strip()
     _check_fields(first_name=first_name, last_name=last_name, email=email, message=message)
     if not upload:
-        raise SubmissionRejected("invalid", "Choose a video file to upload.", "file")
+        raise SubmissionRejected("invalid", _("Choose a video file to upload."), "file")
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise SubmissionRejected("too_large", too_large_message(), "file")
     info = _probe_upload(upload)
@@ -79,30 +81,49 @@ def video_submit(
         original_name=Path(upload.name or "video").name[:255],
         original_size=upload.size,
         original_format=info.format_name[:100],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         enqueued_at=now,
     )
     upload.seek(0)
     video.original.save(_original_key(video), upload, save=False)
     video.save()
     transaction.on_commit(lambda: video_enqueue(video_id=video.id))
-    logger.info("upload received video=%s contest=%s size=%s", video.id, contest.slug, upload.size)
+    logger.info(
+        "upload received: video %s for %s, %s bytes",
+        video.id,
+        contest.slug,
+        upload.size,
+        extra={
+            "event": "upload_received",
+            "video_id": str(video.id),
+            "contest": contest.slug,
+            "size": upload.size,
+            "format": info.format_name,
+        },
+    )
     return video
+
+
+def _when(moment) -> str:
+    return formats.date_format(moment, "DATETIME_FORMAT")
 
 
 def _check_fields(*, first_name: str, last_name: str, email: str, message: str) -> None:
     if not first_name:
-        raise SubmissionRejected("invalid", "Enter your first name.", "first_name")
+        raise SubmissionRejected("invalid", _("Enter your first name."), "first_name")
     if not last_name:
-        raise SubmissionRejected("invalid", "Enter your last name.", "last_name")
+        raise SubmissionRejected("invalid", _("Enter your last name."), "last_name")
     if len(first_name) > 100 or len(last_name) > 100:
-        raise SubmissionRejected("invalid", "Names can have at most 100 characters.", "first_name")
+        raise SubmissionRejected(
+            "invalid", _("Names can have at most 100 characters."), "first_name"
+        )
     try:
         validate_email(email)
     except ValidationError:
-        raise SubmissionRejected("invalid", "Enter a valid email address.", "email") from None
+        raise SubmissionRejected("invalid", _("Enter a valid email address."), "email") from None
     if len(message) > 2000:
         raise SubmissionRejected(
-            "invalid", "The message can have at most 2000 characters.", "message"
+            "invalid", _("The message can have at most 2000 characters."), "message"
         )
 
 
@@ -121,7 +142,7 @@ def _probe_path(path: str) -> transcoding.MediaInfo:
     try:
         return transcoding.probe(path)
     except transcoding.TranscodingError as error:
-        raise SubmissionRejected("not_video", error.reason, "file") from None
+        raise SubmissionRejected("not_video", _(error.reason), "file") from None
 
 
 def _original_key(video: Video) -> str:
@@ -137,7 +158,11 @@ def video_enqueue(*, video_id) -> None:
     try:
         convert_video.delay(str(video_id))
     except Exception:
-        logger.exception("could not enqueue video %s; it will be requeued", video_id)
+        logger.exception(
+            "could not enqueue video %s; it will be requeued",
+            video_id,
+            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": "convert"},
+        )
 
 
 # ---------------------------------------------------------------- convert
@@ -160,7 +185,17 @@ def video_convert(*, video_id) -> Video | None:
     if not claimed:
         return None  # finished already, gone, or another worker holds it
     video = Video.objects.select_related("contest").get(id=video_id)
-    logger.info("job started video=%s attempt=%s", video.id, video.attempts)
+    logger.info(
+        "job started: video %s, attempt %s",
+        video.id,
+        video.attempts,
+        extra={
+            "event": "job_started",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "attempt": video.attempts,
+        },
+    )
     started = timezone.now()
     settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
@@ -168,30 +203,67 @@ def video_convert(*, video_id) -> Video | None:
         _convert_in(scratch, video)
     except transcoding.TranscodingError as error:
         logger.warning(
-            "attempt failed video=%s reason=%s detail=%s", video.id, error.reason, error.detail
+            "attempt failed: video %s, attempt %s: %s",
+            video.id,
+            video.attempts,
+            error.reason,
+            extra={
+                "event": "attempt_failed",
+                "video_id": str(video.id),
+                "contest": video.contest.slug,
+                "attempt": video.attempts,
+                "seconds": round((timezone.now() - started).total_seconds(), 2),
+                "reason": error.reason,
+                "permanent": error.permanent,
+                "detail": error.detail[-2000:],  # the end of ffmpeg's output says why
+            },
         )
         if error.permanent or video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
             return _video_fail(video, error.reason)
         _video_release(video)
         raise TemporaryFailure(error.reason) from error
     except Exception as error:
-        logger.exception("conversion of %s broke", video.id)
+        logger.exception(
+            "attempt failed: video %s, attempt %s: conversion broke",
+            video.id,
+            video.attempts,
+            extra={
+                "event": "attempt_failed",
+                "video_id": str(video.id),
+                "contest": video.contest.slug,
+                "attempt": video.attempts,
+                "seconds": round((timezone.now() - started).total_seconds(), 2),
+                "reason": str(error)[:500],
+                "permanent": False,
+            },
+        )
         if video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
-            return _video_fail(video, "Something went wrong on our side while converting it.")
+            return _video_fail(video, reasons.BROKE)
         _video_release(video)
         raise TemporaryFailure(str(error)) from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     seconds = (timezone.now() - started).total_seconds()
-    logger.info("converted video=%s seconds=%.2f", video.id, seconds)
+    logger.info(
+        "converted: video %s in %.2f s",
+        video.id,
+        seconds,
+        extra={
+            "event": "video_converted",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "attempt": video.attempts,
+            "seconds": round(seconds, 2),
+            "status": video.status,
+        },
+    )
     return video
 
 
 def _convert_in(scratch: Path, video: Video) -> None:
     source = scratch / "original"
-    with video.original.open("rb") as stored, open(source, "wb") as local:
-        shutil.copyfileobj(stored, local, length=1024 * 1024)
+    files.copy_to_path(video.original, source)
     output = scratch / "video.mp4"
     poster = scratch / "poster.jpg"
     ffmpeg = transcoding.find_ffmpeg(settings.FFMPEG)
@@ -238,7 +310,19 @@ def _video_fail(video: Video, reason: str) -> Video:
             finished_at=timezone.now(),
         )
         transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
-    logger.warning("conversion failed video=%s reason=%s", video.id, reason)
+    logger.warning(
+        "conversion failed: video %s: %s",
+        video.id,
+        reason,
+        extra={
+            "event": "video_failed",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "attempt": video.attempts,
+            "reason": reason,
+            "status": Status.FAILED,
+        },
+    )
     video.status, video.failure_reason = Status.FAILED, reason
     return video
 
@@ -259,7 +343,11 @@ def notify_enqueue(*, video_id) -> None:
     try:
         notify_participant.delay(str(video_id))
     except Exception:
-        logger.exception("could not enqueue the email for %s; it will be requeued", video_id)
+        logger.exception(
+            "could not enqueue the email for %s; it will be requeued",
+            video_id,
+            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": "notify"},
+        )
 
 
 def participant_notify(*, video_id) -> bool:
@@ -270,25 +358,39 @@ def participant_notify(*, video_id) -> bool:
     if not claimed:
         return False  # sent already, or nothing to say yet
     video = Video.objects.select_related("contest").get(id=video_id)
-    context = {
-        "video": video,
-        "contest": video.contest,
-        "video_url": settings.WEB_URL + video.get_absolute_url(),
-        "contest_url": video.contest.public_url(),
-    }
-    if video.status == Status.READY:
-        subject = f"Your video for “{video.contest.name}” is ready"
-        body = render_to_string("videos/email/ready.txt", context)
-    else:
-        subject = f"We could not convert your video for “{video.contest.name}”"
-        body = render_to_string("videos/email/failed.txt", context)
+    with translation.override(video.language):
+        context = {
+            "video": video,
+            "contest": video.contest,
+            "video_url": settings.WEB_URL + video.get_absolute_url(),
+            "contest_url": video.contest.public_url(),
+            "failure_reason": translation.gettext(video.failure_reason),
+        }
+        if video.status == Status.READY:
+            subject = _("Your video for “%(contest)s” is ready") % {"contest": video.contest.name}
+            body = render_to_string("videos/email/ready.txt", context)
+        else:
+            subject = _("We could not convert your video for “%(contest)s”") % {
+                "contest": video.contest.name
+            }
+            body = render_to_string("videos/email/failed.txt", context)
     try:
         send_mail(subject, body, None, [video.email])
     except Exception:
         # Not sent: let a retry claim it again.
         Video.objects.filter(id=video_id).update(notified_at=None)
         raise
-    logger.info("email sent video=%s status=%s", video.id, video.status)
+    logger.info(
+        "email sent: video %s is %s",
+        video.id,
+        video.status,
+        extra={
+            "event": "email_sent",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "status": video.status,
+        },
+    )
     return True
 
 
@@ -307,7 +409,7 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
     counts = {"requeued": 0, "failed": 0, "notified": 0}
     expired = Video.objects.filter(status=Status.PROCESSING, claimed_until__lt=now)
     for video in expired.filter(attempts__gte=settings.CONVERT_MAX_ATTEMPTS):
-        reason = "It could not be converted: the conversion stopped several times."
+        reason = reasons.KEPT_DYING
         if Video.objects.filter(
             id=video.id, status=Status.PROCESSING, claimed_until__lt=now
         ).update(status=Status.FAILED, failure_reason=reason, claimed_until=None, finished_at=now):
@@ -359,4 +461,4 @@ def upload_too_large(content_length: str | None) -> bool:
 
 
 def too_large_message() -> str:
-    return f"The file is larger than {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+    return _("The file is larger than %(size)s MB.") % {"size": settings.MAX_UPLOAD_BYTES // 2**20}

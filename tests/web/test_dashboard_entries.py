@@ -16,7 +16,7 @@ def test_alice_sees_every_entry_with_its_state_and_files(alice_client, contest):
     response = alice_client.get(ENTRIES)
     for state in ("ready", "failed", "queued"):
         assertContains(response, f'<span class="state state-{state}">{state.title()}</span>')
-    assertContains(response, "<br><small>No video stream.</small>")
+    assertContains(response, '<small class="reason">No video stream.</small>')
     assertContains(response, "<small>hidden</small>")
     for email in ("p0@example.com", "p1@example.com", "p2@example.com"):
         assertContains(response, email)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from tests.web.helpers import entry_form
@@ -52,7 +53,9 @@ def test_it_refuses_an_entry_before_the_start(client, contest, clips):
     contest.starts_at = timezone.now() + timedelta(days=1)
     contest.save()
     response = client.post("/summer-shorts/", entry_form(clips[".avi"]))
-    assertContains(response, f"This contest opens on {contest.starts_at:%Y-%m-%d %H:%M} UTC.")
+    assertContains(
+        response, f"This contest opens on {date_format(contest.starts_at, 'DATETIME_FORMAT')} UTC."
+    )
     assert not Video.objects.exists()
 
 
@@ -68,5 +71,7 @@ def test_it_refuses_an_entry_after_the_end(client, contest, clips):
     contest.ends_at = timezone.now() - timedelta(minutes=1)
     contest.save()
     response = client.post("/summer-shorts/", entry_form(clips[".avi"]))
-    assertContains(response, f"This contest closed on {contest.ends_at:%Y-%m-%d %H:%M} UTC.")
+    assertContains(
+        response, f"This contest closed on {date_format(contest.ends_at, 'DATETIME_FORMAT')} UTC."
+    )
     assert not Video.objects.exists()

@@ -1,0 +1,175 @@
+// VideoShare pages: upload with progress, live entry states, banner preview, copy link.
+// Plain JavaScript, no build step; every page works without it (the forms post normally).
+"use strict";
+
+const VIDEO_EXTENSIONS = ["flv", "wmv", "avi", "mov", "mkv", "3gp", "3g2", "webm", "mpg", "mpeg",
+  "ts", "mts", "m2ts", "mp4", "m4v", "ogv", "vob", "asf", "dv", "mxf"];
+
+function looksLikeVideo(file) {
+  const extension = file.name.split(".").pop().toLowerCase();
+  return file.type.startsWith("video/") || VIDEO_EXTENSIONS.includes(extension);
+}
+
+function formatDuration(seconds) {
+  if (!isFinite(seconds) || seconds < 0) return "…";
+  if (seconds < 60) return Math.ceil(seconds) + " s";
+  const minutes = Math.floor(seconds / 60);
+  return minutes + " min " + Math.round(seconds % 60) + " s";
+}
+
+function showFieldErrors(form, errors) {
+  form.querySelectorAll(".field").forEach((field) => {
+    const box = field.querySelector(".error");
+    const messages = errors[field.dataset.field];
+    field.classList.toggle("has-error", Boolean(messages));
+    const input = field.querySelector("input, textarea, select");
+    if (messages) {
+      box.textContent = messages.join(" ");
+      box.hidden = false;
+      if (input) input.setAttribute("aria-invalid", "true");
+    } else {
+      box.textContent = "";
+      box.hidden = true;
+      if (input) input.removeAttribute("aria-invalid");
+    }
+  });
+  const first = form.querySelector(".has-error input, .has-error textarea");
+  if (first) first.focus();
+}
+
+function setUpUpload(form) {
+  const texts = document.getElementById("upload-texts").dataset;
+  const progressBox = form.querySelector(".upload-progress");
+  const bar = progressBox.querySelector("progress");
+  const label = progressBox.querySelector(".progress-text");
+  const cancel = progressBox.querySelector(".cancel");
+  const result = form.querySelector(".upload-result");
+  const submit = form.querySelector(".submit");
+  const maxBytes = Number(form.dataset.maxBytes);
+  let request = null;
+
+  function finish(message, ok) {
+    progressBox.hidden = true;
+    submit.disabled = false;
+    result.hidden = false;
+    result.textContent = message;
+    result.className = "upload-result " + (ok ? "ok" : "failed");
+    request = null;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    result.hidden = true;
+    const file = form.querySelector("input[type=file]").files[0];
+    if (!file) return showFieldErrors(form, { file: [texts.noFile] });
+    if (!looksLikeVideo(file)) return showFieldErrors(form, { file: [texts.notVideo] });
+    if (maxBytes && file.size > maxBytes) return showFieldErrors(form, { file: [texts.tooBig] });
+    showFieldErrors(form, {});
+
+    const started = Date.now();
+    request = new XMLHttpRequest();
+    request.open("POST", form.dataset.uploadUrl);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", (progress) => {
+      if (!progress.lengthComputable) return;
+      const percent = Math.floor((progress.loaded / progress.total) * 100);
+      const elapsed = (Date.now() - started) / 1000;
+      const rate = progress.loaded / Math.max(elapsed, 0.001);
+      const left = (progress.total - progress.loaded) / rate;
+      bar.value = percent;
+      bar.setAttribute("aria-valuenow", percent);
+      label.textContent = percent >= 100 ? texts.finishing
+        : texts.progress.replace("{percent}", percent).replace("{time}", formatDuration(left));
+    });
+    request.addEventListener("load", () => {
+      let body = {};
+      try { body = JSON.parse(request.responseText); } catch (error) { body = {}; }
+      if (request.status === 202) {
+        bar.value = 100;
+        form.reset();
+        finish(texts.sent, true);
+      } else {
+        showFieldErrors(form, body.errors || {});
+        finish(body.detail || texts.failed, false);
+      }
+    });
+    request.addEventListener("error", () => finish(texts.failed, false));
+    request.addEventListener("abort", () => finish(texts.cancelled, false));
+
+    bar.value = 0;
+    label.textContent = texts.progress.replace("{percent}", 0).replace("{time}", "…");
+    progressBox.hidden = false;
+    submit.disabled = true;
+    request.send(new FormData(form));
+  });
+
+  cancel.addEventListener("click", () => { if (request) request.abort(); });
+}
+
+function setUpLiveStates(table) {
+  const busy = () => [...table.querySelectorAll("tr[data-id]")]
+    .filter((row) => row.dataset.status === "queued" || row.dataset.status === "processing");
+
+  async function refresh() {
+    const rows = busy();
+    if (!rows.length) return;
+    const ids = rows.map((row) => row.dataset.id).join(",");
+    try {
+      const response = await fetch(table.dataset.statesUrl + "?ids=" + ids, { credentials: "same-origin" });
+      const { entries } = await response.json();
+      rows.forEach((row) => {
+        const entry = entries[row.dataset.id];
+        if (!entry || entry.status === row.dataset.status) return;
+        row.dataset.status = entry.status;
+        const cell = row.querySelector(".state-cell");
+        cell.innerHTML = "";
+        const badge = document.createElement("span");
+        badge.className = "state state-" + entry.status;
+        badge.textContent = entry.label;
+        cell.append(badge);
+        if (entry.failure_reason) {
+          const reason = document.createElement("small");
+          reason.className = "reason";
+          reason.textContent = entry.failure_reason;
+          cell.append(document.createElement("br"), reason);
+        }
+        if (entry.poster_url && !row.querySelector(".thumb")) {
+          const image = document.createElement("img");
+          image.className = "thumb";
+          image.src = entry.poster_url;
+          image.alt = "";
+          row.querySelector(".poster").append(image);
+        }
+      });
+    } catch (error) { /* offline for a moment: try again at the next tick */ }
+    setTimeout(refresh, 3000);
+  }
+  setTimeout(refresh, 3000);
+}
+
+function setUpBannerPreview(input, preview) {
+  input.addEventListener("change", () => {
+    const file = input.files[0];
+    if (!file || !file.type.startsWith("image/")) return;
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const entryForm = document.getElementById("entry-form");
+  if (entryForm) setUpUpload(entryForm);
+  const entries = document.querySelector("table[data-states-url]");
+  if (entries) setUpLiveStates(entries);
+  const preview = document.getElementById("banner-preview");
+  const bannerInput = document.querySelector("input[name=banner]");
+  if (preview && bannerInput) setUpBannerPreview(bannerInput, preview);
+  document.querySelectorAll("button.copy").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const input = document.querySelector(button.dataset.copy);
+      input.select();
+      try { await navigator.clipboard.writeText(input.value); } catch (error) { document.execCommand("copy"); }
+      button.textContent = button.dataset.done;
+    });
+  });
+});
