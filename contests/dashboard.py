@@ -109,7 +109,11 @@ def contest_entry_states(request, slug: str):
         }
         for video in entries
     }
-    return JsonResponse({"entries": states})
+    # The count lets the page notice new entries and show them.
+    count = video_selectors.videos_of_contest(
+        contest=contest, status=request.GET.get("status") or None
+    ).count()
+    return JsonResponse({"entries": states, "count": count})
 
 
 @login_required

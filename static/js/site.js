@@ -106,40 +106,47 @@ function setUpUpload(form) {
   cancel.addEventListener("click", () => { if (request) request.abort(); });
 }
 
-function setUpLiveStates(table) {
-  const busy = () => [...table.querySelectorAll("tr[data-id]")]
-    .filter((row) => row.dataset.status === "queued" || row.dataset.status === "processing");
+function setUpLiveStates(box) {
+  // Poll while the page is open: new entries reload the list, states update in place.
+  const rows = () => [...box.querySelectorAll("tr[data-id]")];
+  const busy = () => rows().filter((row) => ["queued", "processing"].includes(row.dataset.status));
+
+  function update(row, entry) {
+    row.dataset.status = entry.status;
+    const cell = row.querySelector(".state-cell");
+    cell.innerHTML = "";
+    const badge = document.createElement("span");
+    badge.className = "state state-" + entry.status;
+    badge.textContent = entry.label;
+    cell.append(badge);
+    if (entry.failure_reason) {
+      const reason = document.createElement("small");
+      reason.className = "reason";
+      reason.textContent = entry.failure_reason;
+      cell.append(document.createElement("br"), reason);
+    }
+    if (entry.poster_url && !row.querySelector(".thumb")) {
+      const image = document.createElement("img");
+      image.className = "thumb";
+      image.src = entry.poster_url;
+      image.alt = "";
+      row.querySelector(".poster").append(image);
+    }
+  }
 
   async function refresh() {
-    const rows = busy();
-    if (!rows.length) return;
-    const ids = rows.map((row) => row.dataset.id).join(",");
+    const url = new URL(box.dataset.statesUrl, window.location.href);
+    url.searchParams.set("ids", busy().map((row) => row.dataset.id).join(","));
     try {
-      const response = await fetch(table.dataset.statesUrl + "?ids=" + ids, { credentials: "same-origin" });
-      const { entries } = await response.json();
-      rows.forEach((row) => {
+      const response = await fetch(url, { credentials: "same-origin" });
+      const { entries, count } = await response.json();
+      if (count !== Number(box.dataset.count)) {
+        window.location.reload();
+        return;
+      }
+      busy().forEach((row) => {
         const entry = entries[row.dataset.id];
-        if (!entry || entry.status === row.dataset.status) return;
-        row.dataset.status = entry.status;
-        const cell = row.querySelector(".state-cell");
-        cell.innerHTML = "";
-        const badge = document.createElement("span");
-        badge.className = "state state-" + entry.status;
-        badge.textContent = entry.label;
-        cell.append(badge);
-        if (entry.failure_reason) {
-          const reason = document.createElement("small");
-          reason.className = "reason";
-          reason.textContent = entry.failure_reason;
-          cell.append(document.createElement("br"), reason);
-        }
-        if (entry.poster_url && !row.querySelector(".thumb")) {
-          const image = document.createElement("img");
-          image.className = "thumb";
-          image.src = entry.poster_url;
-          image.alt = "";
-          row.querySelector(".poster").append(image);
-        }
+        if (entry && entry.status !== row.dataset.status) update(row, entry);
       });
     } catch (error) { /* offline for a moment: try again at the next tick */ }
     setTimeout(refresh, 3000);
@@ -159,7 +166,7 @@ function setUpBannerPreview(input, preview) {
 document.addEventListener("DOMContentLoaded", () => {
   const entryForm = document.getElementById("entry-form");
   if (entryForm) setUpUpload(entryForm);
-  const entries = document.querySelector("table[data-states-url]");
+  const entries = document.getElementById("entries");
   if (entries) setUpLiveStates(entries);
   const preview = document.getElementById("banner-preview");
   const bannerInput = document.querySelector("input[name=banner]");

@@ -158,6 +158,7 @@ SPANISH = {
 def test_an_organizer_and_a_participant_in_english(browser, service, clip, tmp_path):
     organizer = new_page(browser)
     sign_up_and_create_contest(organizer, service, "summer-shorts", tmp_path)
+    assert organizer.locator("#entries tr[data-id]").count() == 0
 
     participant = new_page(browser)
     seen = upload_watching_progress(
@@ -165,9 +166,9 @@ def test_an_organizer_and_a_participant_in_english(browser, service, clip, tmp_p
     )
     assert any(0 < value < 100 for value in seen)
 
-    # The organizer's list updates by itself as the worker moves the entry along.
-    organizer.reload()
-    organizer.wait_for_selector(".state-ready", timeout=120_000)
+    # The organizer's open list shows the new entry and its state without a manual reload.
+    organizer.wait_for_selector("#entries tr[data-id] .state-ready", timeout=120_000)
+    assert organizer.locator(".thumb").count() == 1
     shot(organizer, "dashboard-entries")
 
     (email,) = service.wait_until(lambda: service.emails_to("pat@example.com"), 60, "the email")

@@ -131,3 +131,18 @@ def test_an_anonymous_visitor_cannot_download_an_original(client, contest, clips
     video = video_with_original(contest, clips[".avi"])
     url = f"/dashboard/videos/{video.id}/original"
     assertRedirects(client.get(url), f"/accounts/login/?next={url}")
+
+
+def test_the_live_states_tell_alice_what_changed(alice_client, contest):
+    video = ready_video(contest, 1, status=Video.Status.FAILED, failure_reason="Broken.")
+    response = alice_client.get(f"/dashboard/contests/summer-shorts/states?ids={video.id}")
+    body = response.json()
+    assert body["count"] == 1
+    assert body["entries"][str(video.id)]["status"] == "failed"
+    assert body["entries"][str(video.id)]["failure_reason"] == "Broken."
+
+
+def test_bob_cannot_read_the_live_states(bob_client, contest):
+    video = ready_video(contest, 1)
+    response = bob_client.get(f"/dashboard/contests/summer-shorts/states?ids={video.id}")
+    assert response.status_code == 404
