@@ -125,6 +125,16 @@ function setUpLiveStates(box) {
       reason.textContent = entry.failure_reason;
       cell.append(document.createElement("br"), reason);
     }
+    const files = row.querySelector(".files");
+    if (entry.video_url && !files.querySelector(".mp4")) {
+      const link = document.createElement("a");
+      link.className = "mp4";
+      link.href = entry.video_url;
+      link.textContent = "MP4";
+      const size = document.createElement("small");
+      size.textContent = " " + entry.width + "×" + entry.height + ", " + entry.duration.toFixed(1) + " s";
+      files.append(document.createElement("br"), link, size);
+    }
     if (entry.poster_url && !row.querySelector(".thumb")) {
       const image = document.createElement("img");
       image.className = "thumb";

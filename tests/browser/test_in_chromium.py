@@ -169,6 +169,7 @@ def test_an_organizer_and_a_participant_in_english(browser, service, clip, tmp_p
     # The organizer's open list shows the new entry and its state without a manual reload.
     organizer.wait_for_selector("#entries tr[data-id] .state-ready", timeout=120_000)
     assert organizer.locator(".thumb").count() == 1
+    assert organizer.locator("a.mp4").count() == 1
     shot(organizer, "dashboard-entries")
 
     (email,) = service.wait_until(lambda: service.emails_to("pat@example.com"), 60, "the email")
