@@ -48,13 +48,17 @@ def read_secret(name: str, region: str) -> str:
 def s3_transfer_config():
     """How S3 transfers run: objects above 16 MB go in 8 MB parts, four at a time.
 
-    Memory stays near 4 x 8 MB whatever the video's size, and a failed part is retried alone.
-    2 GB (max_upload_mb) is 256 parts, far from S3's limit of 10,000.
+    An upload holds at most 4 parts in memory (about 40 MB measured, whatever the video's size),
+    a download a few MB; a failed part is retried alone. 2 GB (max_upload_mb) is 256 parts, far
+    from S3's limit of 10,000.
     """
     from boto3.s3.transfer import TransferConfig
 
     config = TransferConfig(
-        multipart_threshold=16 * MB, multipart_chunksize=8 * MB, max_concurrency=4
+        multipart_threshold=16 * MB,
+        multipart_chunksize=8 * MB,
+        max_concurrency=4,
+        max_io_queue=16,  # 256 KB pieces waiting for the disk (boto3's 100 let 25 MB pile up)
     )
     # An upload from an open file reads its parts into memory ahead of sending them; boto3 lets
     # 10 wait by default (80 MB). Not a TransferConfig argument, hence the attribute.

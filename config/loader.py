@@ -28,9 +28,9 @@ DEFAULTS: dict[str, str | None] = {
     "rds_pass": None,
     "rds_db": None,
     "sqs_url": None,
-    "s3_url": None,
-    "cf_url": None,
-    "ses_email": None,
+    "s3_url": None,  # bucket name: files on S3 instead of <data_dir>/media
+    "cf_url": None,  # CloudFront subdomain (or host) in the public files' URLs
+    "ses_email": None,  # SES-verified sender: mail goes through Amazon SES
     "splunk_api_url": None,
     "splunk_api_port": None,
     "splunk_api_protocol": None,
@@ -53,7 +53,7 @@ DEFAULTS: dict[str, str | None] = {
     "broker_url": None,  # default: a folder queue under <data_dir>/queue
     "email_from": None,  # default: ses_email, else no-reply@localhost
     "s3_public_acl": None,  # e.g. public-read, for buckets with ACLs on; default: bucket policy
-    "smtp_host": None,  # send mail through this SMTP server (when ses_email is unset)
+    "smtp_host": None,  # send mail through this SMTP server (over SES, if both are set)
     "smtp_port": "587",
     "smtp_user": None,
     "smtp_password": None,

@@ -70,4 +70,6 @@ def logging_config(config: dict[str, str]) -> dict:
         "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
         "handlers": handlers,
         "root": {"handlers": list(handlers), "level": "INFO"},
+        # boto3 says at INFO where it found credentials, each time a client is made.
+        "loggers": {"botocore": {"level": "WARNING"}},
     }

@@ -59,7 +59,7 @@ class HecHandler(logging.Handler):
         self.sent = 0
         self.dropped_full = 0  # written under the handler's lock only: emit(), close()
         self.dropped_failed = 0  # written by the sender thread only
-        self.last_error = ""
+        self.failing = ""  # the error that began the current outage; "" while Splunk answers
 
     @property
     def dropped(self) -> int:
@@ -111,20 +111,18 @@ class HecHandler(logging.Handler):
             headers={"Authorization": f"Splunk {self.token}", "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _opener.open(request, timeout=self.timeout) as response:
                 response.read()
         except Exception as error:
             self.dropped_failed += len(bodies)
-            if isinstance(error, urllib.error.HTTPError):
-                error = f"{error} {error.read(200).decode(errors='replace')}"  # HEC says why
-            if not self.last_error:
-                _warn(f"cannot send log events to {self.url} ({error}); dropping them")
-            self.last_error = str(error) or type(error).__name__
+            if not self.failing:
+                _warn(f"cannot send log events to {self.url} ({_describe(error)}); dropping them")
+                self.failing = str(error) or type(error).__name__
         else:
             self.sent += len(bodies)
-            if self.last_error:
+            if self.failing:
                 _warn(f"sending log events to {self.url} again")
-                self.last_error = ""
+                self.failing = ""
 
     def close(self) -> None:
         """Send what is queued, waiting at most flush_timeout. logging.shutdown() calls this at
@@ -143,6 +141,22 @@ class HecHandler(logging.Handler):
             if self.dropped:
                 _warn(f"{self.dropped} log events were not delivered to {self.url}")
         super().close()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an error: the token is never sent anywhere else
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, urllib.error.HTTPError):
+        with contextlib.suppress(Exception):  # HEC's answer says why, e.g. "Invalid token"
+            text += " " + error.read(200).decode(errors="replace")
+    return text
 
 
 def _warn(text: str) -> None:

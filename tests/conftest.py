@@ -83,3 +83,15 @@ def moto_server():
     server = MotoServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_server():
+    """The run's database server: skip (locally) or fail (CI) when it is not answering, and a
+    database of the run's own for the processes tests start."""
+    from django.conf import settings
+
+    from tests import databases
+
+    with databases.for_processes(settings.DATABASES["default"]):
+        yield

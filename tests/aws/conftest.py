@@ -1,8 +1,11 @@
 """VideoShare's distributed setup on a local AWS (moto's server), configured by its keys alone."""
 
+import email
 import uuid
+from email import policy
 
 import pytest
+import requests
 from django.core.files.storage import storages
 
 from config import loader, mail, storage
@@ -63,3 +66,13 @@ def use_mail(settings, tmp_path):
         return config
 
     return use
+
+
+def sent_through_ses(aws, address: str) -> list[email.message.EmailMessage]:
+    """What moto's SES accepted for this address (its state, over moto's own API)."""
+    state = requests.get(f"{aws.url}/moto-api/data.json", timeout=10).json()
+    return [
+        email.message_from_string(sent["raw_data"], policy=policy.default)
+        for sent in state["ses"]["RawMessage"]
+        if address in sent["destinations"]
+    ]

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import requests
 
+from config import database, loader
+from tests import databases
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -24,12 +27,19 @@ def free_port() -> int:
 
 
 class Service:
-    def __init__(self, data_dir: Path, **config: str):
+    """config: VideoShare's keys (broker_url="redis://..."); extra_env: other variables (AWS_*).
+
+    The database is the test run's kind: SQLite in data_dir, or a fresh database on the run's
+    server, made on start and dropped on stop.
+    """
+
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, **config: str):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
+            **(extra_env or {}),
             "VIDEOSHARE_DATA_DIR": str(data_dir),
             "VIDEOSHARE_WEB_PORT": str(self.port),
             "VIDEOSHARE_WEB_URL": self.url,
@@ -40,6 +50,8 @@ class Service:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.database = database.databases(loader.load(self.env), data_dir)["default"]
+        self.database_made: str | None = None
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
@@ -50,11 +62,19 @@ class Service:
         return done.stdout
 
     def start(self) -> "Service":
-        self.manage("migrate", "--noinput", "-v0")
-        self.manage("collectstatic", "--noinput", "-v0")
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi"])
-        self.start_worker("worker")
-        self.wait_until(lambda: self.healthy(), 60, "the web process to answer")
+        databases.require(self.database)
+        try:
+            if self.database["ENGINE"] != "django.db.backends.sqlite3":
+                self.database_made = databases.create(self.database)
+                self.env["VIDEOSHARE_RDS_DB"] = self.database_made
+            self.manage("migrate", "--noinput", "-v0")
+            self.manage("collectstatic", "--noinput", "-v0")
+            self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi"])
+            self.start_worker("worker")
+            self.wait_until(lambda: self.healthy(), 60, "the web process to answer")
+        except BaseException:
+            self.stop()  # no process or database left behind by a start that failed
+            raise
         return self
 
     def start_worker(self, name: str) -> None:
@@ -86,6 +106,9 @@ class Service:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
             self.kill(name)
+        if self.database_made:
+            databases.drop(self.database, self.database_made)
+            self.database_made = None
 
     def healthy(self) -> bool:
         try:

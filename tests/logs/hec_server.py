@@ -26,7 +26,7 @@ class HecServer:
         self.port = self.httpd.server_address[1]
 
     def start(self) -> "HecServer":
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -35,16 +35,7 @@ class HecServer:
         self.httpd.server_close()
 
     def environ(self, token: str | None = None) -> dict[str, str]:
-        """The seed's splunk_* keys, as VIDEOSHARE_* environment variables, pointing here."""
-        return {
-            "VIDEOSHARE_SPLUNK_API_URL": "127.0.0.1",
-            "VIDEOSHARE_SPLUNK_API_PORT": str(self.port),
-            "VIDEOSHARE_SPLUNK_API_PROTOCOL": "http",
-            "VIDEOSHARE_SPLUNK_API_TOKEN": token or self.token,
-            "VIDEOSHARE_SPLUNK_INDEX": "videoshare",
-            "VIDEOSHARE_SPLUNK_SOURCE": "videoshare-tests",
-            "VIDEOSHARE_SPLUNK_SOURCETYPE": "_json",
-        }
+        return environ(self.port, token or self.token)
 
     def wait_for(self, condition, what: str, seconds: float = 60) -> list[dict]:
         """Wait until condition(events) holds; the events. A bound, not a measurement."""
@@ -59,6 +50,19 @@ class HecServer:
             if refused:
                 self.refused.append(refused)
             self.changed.notify_all()
+
+
+def environ(port: int, token: str) -> dict[str, str]:
+    """The seed's splunk_* keys, as VIDEOSHARE_* environment variables, for a local HEC."""
+    return {
+        "VIDEOSHARE_SPLUNK_API_URL": "127.0.0.1",
+        "VIDEOSHARE_SPLUNK_API_PORT": str(port),
+        "VIDEOSHARE_SPLUNK_API_PROTOCOL": "http",
+        "VIDEOSHARE_SPLUNK_API_TOKEN": token,
+        "VIDEOSHARE_SPLUNK_INDEX": "videoshare",
+        "VIDEOSHARE_SPLUNK_SOURCE": "videoshare-tests",
+        "VIDEOSHARE_SPLUNK_SOURCETYPE": "_json",
+    }
 
 
 def parse_events(body: bytes) -> list[dict]:

@@ -2,11 +2,14 @@
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
+import requests
 
-from tests.e2e.service import Service
-from tests.logs.hec_server import HecServer
+from tests.e2e.service import ROOT, Service
+from tests.logs import hec_server
 from tests.servers import free_port
 from tests.test_api_videos import entry
 from videos import services
@@ -66,9 +69,7 @@ def test_a_wrong_token_is_refused_and_the_app_carries_on(
 
 
 def test_when_splunk_is_down_logging_returns_and_nothing_raises(use_logging, capsys):
-    environ = HecServer().environ()  # never started: nothing listens on its port
-    environ["VIDEOSHARE_SPLUNK_API_PORT"] = str(free_port())
-    splunk = use_logging(environ)["splunk"]
+    splunk = use_logging(hec_server.environ(free_port(), "hec-test-token"))["splunk"]
     for n in range(10):
         logger.info("event %s", n, extra={"event": "test", "n": n})
     splunk.close()
@@ -113,20 +114,66 @@ def test_a_forked_process_sends_its_own_events(hec, use_logging):
     assert pids == {"parent": os.getpid(), "child": child}
 
 
+# A process that logs 50 events and ends at once, configured from the environment as ours are.
+LOG_AND_EXIT = """
+import logging, logging.config
+from config import loader, logs
+logging.config.dictConfig(logs.logging_config(loader.load()))
+for n in range(50):
+    logging.getLogger("videos").info("event %s", n, extra={"event": "exit", "n": n})
+"""
+
+
+def log_and_exit(hec) -> subprocess.CompletedProcess:
+    env = {**os.environ, **hec.environ()}
+    return subprocess.run([sys.executable, "-c", LOG_AND_EXIT], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_events_logged_just_before_the_process_exits_are_sent(hec):
+    done = log_and_exit(hec)
+    assert done.returncode == 0, done.stderr
+    assert sorted(item["event"]["n"] for item in hec.events) == list(range(50))
+
+
+def test_a_hung_splunk_does_not_keep_the_process_from_exiting(hec):
+    hec.answering.clear()
+    done = log_and_exit(hec)  # returns: the flush at exit gives up after its bound
+    assert done.returncode == 0
+    assert "log events were not delivered" in done.stderr
+
+
 @pytest.mark.e2e
-def test_a_celery_worker_sends_events_from_its_pool_processes(hec, tmp_path):
-    service = Service(tmp_path, **{key[11:].lower(): value for key, value in hec.environ().items()})
-    service.manage("migrate", "--noinput", "-v0")
-    service.start_worker("worker")
+def test_the_web_and_worker_processes_send_events_from_their_forked_children(hec, tmp_path):
+    config = {
+        key.removeprefix("VIDEOSHARE_").lower(): value for key, value in hec.environ().items()
+    }
+    service = Service(tmp_path, **config).start()
+    web, worker = service.processes["web"].pid, service.processes["worker"].pid
     try:
+        assert requests.get(service.url + "/no-such-page/", timeout=10).status_code == 404
         # A starting worker runs requeue_stale_videos in a pool process, which logs its end.
         received = hec.wait_for(
-            lambda events: any("succeeded" in item["event"]["message"] for item in events),
-            "a task's end from the worker",
+            lambda events: {"ready", "succeeded", "not found"} <= set(map(what, events)),
+            "the web's and the worker's events",
         )
     finally:
         service.stop()
-    main = service_pid = {item["event"]["pid"] for item in received if "ready." in item["event"]["message"]}
-    finished = [item["event"] for item in received if "succeeded" in item["event"]["message"]]
-    assert finished[0]["logger"] == "celery.app.trace"
-    assert finished[0]["pid"] not in main and main
+    ready, succeeded, not_found = (
+        next(item["event"] for item in received if what(item) == name)
+        for name in ("ready", "succeeded", "not found")
+    )
+    assert ready["pid"] == worker
+    assert succeeded["logger"] == "celery.app.trace"
+    assert succeeded["pid"] != worker  # a pool process, forked from the worker
+    assert not_found["logger"] == "django.request" and not_found["status_code"] == 404
+    assert not_found["pid"] != web  # a gunicorn worker, forked from gunicorn's master
+
+
+def what(item: dict) -> str:
+    message = item["event"]["message"]
+    if message.endswith(" ready."):
+        return "ready"
+    if " succeeded " in message:
+        return "succeeded"
+    return "not found" if message.startswith("Not Found") else ""

@@ -22,7 +22,7 @@ def test_alice_sees_every_entry_with_its_state_and_files(alice_client, contest):
         assertContains(response, email)
     assertContains(response, f'href="/dashboard/videos/{failed.id}/original"')
     assertContains(response, f'href="/dashboard/videos/{ready.id}/original"')
-    assertContains(response, '<a href="/media/videos/x0.mp4">MP4</a>', count=1)
+    assertContains(response, '<a class="mp4" href="/media/videos/x0.mp4">MP4</a>', count=1)
 
 
 def test_the_entries_can_be_filtered_by_state(alice_client, contest):
