@@ -28,9 +28,11 @@ web: install
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel INFO
 
-## test: every test
+## test: every test, on SQLite; on this machine's servers:
+##       VIDEOSHARE_TEST_DB=postgresql make test, VIDEOSHARE_TEST_DB=mariadb make test
+##       (PYTEST_ARGS="-k ..." passes options to pytest)
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -78,9 +78,10 @@ def task_queues(*, ack_timeout: int) -> list[Queue]:
     """Celery's one queue, as Celery would declare it, plus how long a worker may hold a job.
 
     RabbitMQ closes the channel of a consumer that keeps a job unacknowledged for longer than
-    its consumer_timeout (30 min by default), and a conversion may run longer. RabbitMQ 3.12 and
-    later take a longer timeout per consumer (milliseconds); older ones only from rabbitmq.conf
-    (consumer_timeout). The other brokers ignore consumer arguments.
+    its consumer_timeout (30 min by default), and a conversion may run longer: the worker then
+    finishes its running jobs and exits ("Unrecoverable error: PreconditionFailed"). RabbitMQ
+    3.12 and later take a longer timeout per consumer (milliseconds); older ones, like Debian
+    12's 3.10, only from rabbitmq.conf (consumer_timeout). Other brokers ignore the argument.
     """
     return [
         Queue(

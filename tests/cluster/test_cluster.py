@@ -18,7 +18,7 @@ from tests import databases
 from tests.aws.conftest import sent_through_ses
 from tests.e2e.service import BIN, Service, free_port
 from tests.media import make_clip
-from tests.servers import require_server, unavailable
+from tests.servers import MotoServer, require_server, unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +72,16 @@ class LoadBalancer:
 
 
 @pytest.fixture(scope="module")
-def cluster(moto_server, tmp_path_factory):
+def own_moto_server():
+    """A local AWS of the cluster's own: what other tests left in a shared one stays out."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(own_moto_server, tmp_path_factory):
+    moto_server = own_moto_server
     require_server("postgresql")
     require_server("rabbitmq")
     folder = tmp_path_factory.mktemp("cluster")

@@ -101,10 +101,12 @@ class Service:
 
     def stop(self) -> None:
         """Ask each process to shut down as an operator would; force it after 20 s."""
-        for name, process in list(self.processes.items()):
+        for process in self.processes.values():
             process.terminate()
+        deadline = time.monotonic() + 20
+        for name, process in list(self.processes.items()):
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=20)
+                process.wait(timeout=max(deadline - time.monotonic(), 0))
             self.kill(name)
         if self.database_made:
             databases.drop(self.database, self.database_made)

@@ -113,7 +113,7 @@ def test_the_sqs_queue_hides_a_taken_job_for_longer_than_a_job_may_run(
 
 def test_rabbitmq_gives_the_job_of_a_killed_worker_to_the_next_one(rabbitmq_service, tmp_path):
     service = rabbitmq_service
-    slow = make_noisy_clip(tmp_path / "slow.avi", seconds=15)
+    slow = make_noisy_clip(tmp_path / "slow.avi", seconds=6)
     video_id = upload(service, slow, "slow@example.com")
     service.wait_until(lambda: status(service, video_id) == "processing", 60, "the conversion")
     assert waiting_jobs(service) == 0  # the worker holds it, unacknowledged
