@@ -61,3 +61,16 @@ def require_ffprobe() -> str:
     if os.environ.get("CI"):
         pytest.fail("ffprobe is required in CI (apt-get install ffmpeg)")
     pytest.skip("ffprobe is not installed (apt-get install ffmpeg); checked with PyAV only")
+
+
+def entry_fields(path: Path, **fields) -> dict:
+    """An entry's form fields and its open file, for the test client (which closes it)."""
+    data = {
+        "first_name": "Ana",
+        "last_name": "Diaz",
+        "email": "ana@example.com",
+        "message": "Hola!",
+    }
+    data.update(fields)
+    data["file"] = open(path, "rb")  # noqa: SIM115 - the test client reads and closes it
+    return data

@@ -4,19 +4,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from tests.media import entry_fields as entry
 from videos.models import Video
-
-
-def entry(path: Path, **fields):
-    data = {
-        "first_name": "Ana",
-        "last_name": "Diaz",
-        "email": "ana@example.com",
-        "message": "Hola!",
-    }
-    data.update(fields)
-    data["file"] = open(path, "rb")  # noqa: SIM115 - the test client reads and closes it
-    return data
 
 
 def ready_video(contest, n=0, **fields) -> Video:

@@ -155,13 +155,19 @@ def video_enqueue(*, video_id) -> None:
     """Send the conversion job; if the broker is down the row stays queued and is sent later."""
     from videos.tasks import convert_video
 
+    _send(convert_video, video_id, job="convert")
+
+
+def _send(task, video_id, *, job: str) -> None:
     try:
-        convert_video.delay(str(video_id))
+        task.delay(str(video_id))
     except Exception:
+        # The requeue sweep finds the row again (queued, or finished without an email).
         logger.exception(
-            "could not enqueue video %s; it will be requeued",
+            "could not enqueue %s job for %s; it will be requeued",
+            job,
             video_id,
-            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": "convert"},
+            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": job},
         )
 
 
@@ -340,14 +346,7 @@ def _video_release(video: Video) -> None:
 def notify_enqueue(*, video_id) -> None:
     from videos.tasks import notify_participant
 
-    try:
-        notify_participant.delay(str(video_id))
-    except Exception:
-        logger.exception(
-            "could not enqueue the email for %s; it will be requeued",
-            video_id,
-            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": "notify"},
-        )
+    _send(notify_participant, video_id, job="notify")
 
 
 def participant_notify(*, video_id) -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from contests.models import Contest
+from tests.media import entry_fields
 from videos.models import Video
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -66,18 +67,6 @@ def video_with_original(contest, path: Path) -> Video:
     return video
 
 
-def entry_form(path: Path, **fields) -> dict:
-    data = {
-        "first_name": "Ana",
-        "last_name": "Diaz",
-        "email": "ana@example.com",
-        "message": "Hola!",
-    }
-    data.update(fields)
-    data["file"] = open(path, "rb")  # noqa: SIM115 - the test client reads and closes it
-    return data
-
-
 def contest_form(**fields) -> dict:
     """What an organizer types into the contest form."""
     data = {
@@ -103,3 +92,6 @@ def png_file(name: str = "banner.png") -> io.BytesIO:
 
 def html(response) -> str:
     return response.content.decode()
+
+
+entry_form = entry_fields
