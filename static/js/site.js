@@ -26,7 +26,12 @@ function showFieldErrors(form, errors) {
     if (messages) {
       box.textContent = messages.join(" ");
       box.hidden = false;
-      if (input) input.setAttribute("aria-invalid", "true");
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        const described = (input.getAttribute("aria-describedby") || "").split(" ");
+        if (!described.includes(box.id)) described.push(box.id);
+        input.setAttribute("aria-describedby", described.join(" ").trim());
+      }
     } else {
       box.textContent = "";
       box.hidden = true;

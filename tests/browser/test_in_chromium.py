@@ -218,3 +218,49 @@ def test_the_layout_fits_a_phone(browser, service):
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert not overflow
     shot(page, "contest-page-phone")
+
+
+def test_the_browser_checks_the_file_before_sending(browser, service, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    page = new_page(browser)
+    page.goto(f"{service.url}/summer-shorts/")
+    requests_sent = []
+    page.on("request", lambda request: request.method == "POST" and requests_sent.append(request))
+    page.get_by_label("First name").fill("Pat")
+    page.get_by_label("Last name").fill("Lee")
+    page.get_by_label("Email").fill("check@example.com")
+    page.get_by_label("Video file").set_input_files(str(notes))
+    page.get_by_role("button", name="Upload video").click()
+    error = page.locator("#id_file_error")
+    error.wait_for()
+    assert "Choose a video file" in error.inner_text()
+    assert page.get_by_label("Video file").get_attribute("aria-invalid") == "true"
+    assert "id_file_error" in page.get_by_label("Video file").get_attribute("aria-describedby")
+    assert not requests_sent
+
+
+def test_an_upload_can_be_cancelled(browser, service, clip):
+    page = new_page(browser)
+    page.goto(f"{service.url}/summer-shorts/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 20_000},
+    )
+    page.get_by_label("First name").fill("Pat")
+    page.get_by_label("Last name").fill("Lee")
+    page.get_by_label("Email").fill("cancel@example.com")
+    page.get_by_label("Video file").set_input_files(str(clip))
+    page.get_by_role("button", name="Upload video").click()
+    page.wait_for_selector(".upload-progress:not([hidden])")
+    page.get_by_role("button", name="Cancel upload").click()
+    page.wait_for_selector(".upload-result.failed")
+    assert page.locator(".upload-result").inner_text() == "Upload cancelled."
+    assert page.get_by_role("button", name="Upload video").is_enabled()
+    owner_view = service.manage(
+        "shell", "-c", "from videos.models import Video; "
+        "print(Video.objects.filter(email='cancel@example.com').count())",
+    )  # fmt: skip
+    assert owner_view.strip().splitlines()[-1] == "0"
