@@ -74,3 +74,18 @@ def s3_download(storage, name: str, local_file) -> None:
     """
     with storage.open(name, "rb") as stored:  # a HEAD request: FileNotFoundError when missing
         stored.obj.download_fileobj(local_file, Config=storage.transfer_config)
+
+
+def sqs_visibility_timeout(queue_url: str, region: str | None) -> int:
+    import boto3
+
+    client = boto3.client("sqs", region_name=region)
+    answer = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+    return int(answer["Attributes"]["VisibilityTimeout"])
+
+
+def sqs_set_visibility_timeout(queue_url: str, region: str | None, seconds: int) -> None:
+    import boto3
+
+    client = boto3.client("sqs", region_name=region)
+    client.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": str(seconds)})

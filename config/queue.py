@@ -102,17 +102,17 @@ def sqs_visibility_ensure(broker_url: str, options: dict) -> None:
     """
     if not broker_url.startswith("sqs://"):
         return
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from config import aws
+
     url = options["predefined_queues"][QUEUE]["url"]
+    region = options.get("region")
     needed = options["visibility_timeout"]
     try:
-        client = boto3.client("sqs", region_name=options.get("region"))
-        answer = client.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
-        current = int(answer["Attributes"]["VisibilityTimeout"])
+        current = aws.sqs_visibility_timeout(url, region)
         if current < needed:
-            client.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(needed)})
+            aws.sqs_set_visibility_timeout(url, region, needed)
             logger.warning("visibility timeout of %s raised from %s to %s s", url, current, needed)
     except (BotoCoreError, ClientError) as error:
         # The worker still runs: the claim on the row keeps a second delivery from converting.
