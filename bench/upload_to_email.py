@@ -12,7 +12,6 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -20,7 +19,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import transcoding  # noqa: E402
-from tests.e2e.service import Service  # noqa: E402
+from tests.e2e.service import Service, open_contest  # noqa: E402
 from tests.media import make_clip  # noqa: E402
 
 
@@ -54,20 +53,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="videoshare-bench-"))
     service = Service(folder / "service").start()
     try:
-        account = {"name": "Bench", "email": "bench@example.com", "password": "bench-long-password"}
-        requests.post(f"{service.url}/api/v1/organizers", json=account).raise_for_status()
-        token = requests.post(f"{service.url}/api/v1/auth/token", json=account).json()["token"]
-        now = datetime.now(UTC)
-        contest = {
-            "name": "Bench",
-            "slug": "bench",
-            "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=1)).isoformat(),
-        }
-        headers = {"Authorization": f"Bearer {token}"}
-        requests.post(
-            f"{service.url}/api/v1/contests", headers=headers, json=contest
-        ).raise_for_status()
+        open_contest(service.url, "bench", "Bench")
         print(f"{args.seconds} s {args.size} clips, ffmpeg {transcoding.find_ffmpeg()}")
         print(f"{'format':8} {'MB':>6} {'ffmpeg alone s':>15} {'upload→email s':>15} {'ratio':>6}")
         for suffix in (".flv", ".wmv", ".avi"):

@@ -5,17 +5,8 @@ import pytest
 from django.utils import timezone
 
 from tests.media import entry_fields as entry
+from tests.web.helpers import ready_video
 from videos.models import Video
-
-
-def ready_video(contest, n=0, **fields) -> Video:
-    values = dict(
-        contest=contest, first_name=f"P{n}", last_name="Q", email=f"p{n}@example.com",
-        original=f"originals/x{n}.avi", converted=f"videos/x{n}.mp4", poster=f"posters/x{n}.jpg",
-        status=Video.Status.READY, duration=1.0, width=320, height=240,
-    )  # fmt: skip
-    values.update(fields)
-    return Video.objects.create(**values)
 
 
 def queue_messages(settings) -> list[Path]:

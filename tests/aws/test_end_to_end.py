@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 
 from tests.aws.conftest import sent_through_ses
-from tests.e2e.service import Service
+from tests.e2e.service import Service, organizer_session
 from tests.media import make_clip
 
 pytestmark = pytest.mark.e2e
@@ -47,15 +47,6 @@ def deployment(moto_server, tmp_path_factory):
             service.stop()
 
 
-def organizer_session(service) -> requests.Session:
-    account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
-    assert requests.post(f"{service.url}/api/v1/organizers", json=account).status_code == 201
-    token = requests.post(f"{service.url}/api/v1/auth/token", json=account).json()["token"]
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    return session
-
-
 def png() -> bytes:
     picture = io.BytesIO()
     Image.new("RGB", (64, 32), "orange").save(picture, "PNG")
@@ -64,7 +55,7 @@ def png() -> bytes:
 
 def test_an_avi_upload_becomes_an_mp4_on_s3_and_an_ses_email(deployment, moto_server, tmp_path):
     service, bucket = deployment
-    organizer = organizer_session(service)
+    organizer = organizer_session(service.url)
     now = datetime.now(UTC)
     contest = organizer.post(
         f"{service.url}/api/v1/contests",

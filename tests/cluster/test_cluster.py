@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -16,7 +15,7 @@ import requests
 
 from tests import databases
 from tests.aws.conftest import sent_through_ses
-from tests.e2e.service import BIN, Service, free_port
+from tests.e2e.service import BIN, Service, free_port, open_contest
 from tests.media import make_clip
 from tests.servers import MotoServer, require_server, unavailable
 
@@ -143,18 +142,7 @@ def cluster(own_moto_server, tmp_path_factory):
 
 def test_twenty_uploads_through_the_load_balancer(cluster, tmp_path):
     balancer, processes, moto_server, bucket = cluster
-    account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
-    assert requests.post(f"{balancer.url}/api/v1/organizers", json=account).status_code == 201
-    token = requests.post(f"{balancer.url}/api/v1/auth/token", json=account).json()["token"]
-    owner = requests.Session()
-    owner.headers["Authorization"] = f"Bearer {token}"
-    now = datetime.now(UTC)
-    created = owner.post(f"{balancer.url}/api/v1/contests", json={
-        "name": "Cluster cup", "slug": "cluster-cup",
-        "starts_at": (now - timedelta(hours=1)).isoformat(),
-        "ends_at": (now + timedelta(days=1)).isoformat(),
-    })  # fmt: skip
-    assert created.status_code == 201, created.text
+    owner = open_contest(balancer.url, "cluster-cup", "Cluster cup")
 
     clips = [make_clip(tmp_path / f"entry{i}{suffix}", seconds=1)
              for i, suffix in enumerate((".flv", ".wmv", ".avi", ".mp4"))]  # fmt: skip

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -138,3 +139,30 @@ class Service:
 
     def emails_to(self, address: str) -> list[email.message.EmailMessage]:
         return [message for message in self.emails() if message["To"] == address]
+
+
+def organizer_session(base_url: str) -> requests.Session:
+    """Olga signs up through the API; her Bearer-authenticated session."""
+    account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
+    signed_up = requests.post(f"{base_url}/api/v1/organizers", json=account, timeout=30)
+    assert signed_up.status_code == 201, signed_up.text
+    token = requests.post(f"{base_url}/api/v1/auth/token", json=account, timeout=30).json()["token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def open_contest(base_url: str, slug: str, name: str) -> requests.Session:
+    """Olga's session, with a contest that is open now under `slug`."""
+    session = organizer_session(base_url)
+    now = datetime.now(UTC)
+    contest = {
+        "name": name,
+        "slug": slug,
+        "prize": "Fame",
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(days=1)).isoformat(),
+    }
+    created = session.post(f"{base_url}/api/v1/contests", json=contest, timeout=30)
+    assert created.status_code == 201, created.text
+    return session

@@ -6,14 +6,13 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
 import requests
 
 import transcoding
-from tests.e2e.service import Service
+from tests.e2e.service import Service, open_contest
 from tests.media import make_clip, make_damaged_clip, make_noisy_clip, require_ffprobe
 
 pytestmark = pytest.mark.e2e
@@ -30,22 +29,7 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def organizer(service):
-    account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
-    assert requests.post(f"{service.url}/api/v1/organizers", json=account).status_code == 201
-    token = requests.post(f"{service.url}/api/v1/auth/token", json=account).json()["token"]
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    now = datetime.now(UTC)
-    contest = session.post(
-        f"{service.url}/api/v1/contests",
-        json={
-            "name": "Open film fest", "slug": "open-film-fest", "prize": "Fame",
-            "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(days=1)).isoformat(),
-        },
-    )  # fmt: skip
-    assert contest.status_code == 201, contest.text
-    return session
+    return open_contest(service.url, "open-film-fest", "Open film fest")
 
 
 def upload(service, path, email):

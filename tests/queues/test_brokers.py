@@ -1,13 +1,12 @@
 """The real web and worker processes on each real broker: Redis, RabbitMQ, SQS (moto's server)."""
 
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from kombu import Connection
 
-from tests.e2e.service import Service
+from tests.e2e.service import Service, open_contest
 from tests.media import make_clip, make_noisy_clip
 from tests.queues import brokers
 
@@ -53,19 +52,7 @@ ORGANIZERS: dict[str, requests.Session] = {}  # service URL -> Olga's API sessio
 def organizer(service: Service) -> requests.Session:
     """Olga's API session, with an open contest "brokers"; made once a service."""
     if service.url not in ORGANIZERS:
-        account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
-        assert requests.post(f"{service.url}/api/v1/organizers", json=account).status_code == 201
-        token = requests.post(f"{service.url}/api/v1/auth/token", json=account).json()["token"]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        now = datetime.now(UTC)
-        contest = session.post(f"{service.url}/api/v1/contests", json={
-            "name": "Brokers", "slug": "brokers", "prize": "Fame",
-            "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(days=1)).isoformat(),
-        })  # fmt: skip
-        assert contest.status_code == 201, contest.text
-        ORGANIZERS[service.url] = session
+        ORGANIZERS[service.url] = open_contest(service.url, "brokers", "Brokers")
     return ORGANIZERS[service.url]
 
 
