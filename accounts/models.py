@@ -22,6 +22,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the organizer follows the link emailed at sign-up; until then their contests
+    # take no entries, so an account with a made-up address cannot send mail to anyone.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

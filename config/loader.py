@@ -64,6 +64,29 @@ DEFAULTS: dict[str, str | None] = {
     "convert_max_attempts": "3",
     "web_workers": "2",
     "worker_concurrency": "2",
+    # what an upload may declare, checked from its headers before any work is queued
+    "max_duration_seconds": "1800",
+    "max_video_side": "4096",  # largest width or height, in pixels
+    "max_video_pixels": "8912896",  # width x height (4096 x 2176)
+    "max_streams": "16",  # video, audio, subtitle and data streams together
+    "max_frame_rate": "240",  # frames a second
+    "max_banner_mb": "10",
+    "max_banner_pixels": "25000000",
+    # what reading and converting one upload may spend
+    "probe_memory_mb": "512",  # the upload check runs in a child process with these limits
+    "probe_seconds": "20",
+    "convert_memory_mb": "3072",  # address space of one ffmpeg run
+    "max_output_mb": "4096",  # largest converted file
+    "convert_timeout_base": "120",  # seconds every conversion may take...
+    "convert_timeout_per_second": "4",  # ...plus this many a second of input (to convert_timeout)
+    # rate limits and quotas, shared by every web instance through the cache
+    "cache_url": None,  # redis://...; default: the database
+    "entries_per_email": "3",  # default entry limit of a new contest, per participant email
+    "uploads_per_address_hour": "150",
+    "signups_per_address_hour": "10",
+    "emails_per_recipient_day": "10",
+    "contests_per_account": "50",
+    "contest_storage_gb": "20",  # total size of a contest's originals
 }
 
 ENV_PREFIX = "VIDEOSHARE_"

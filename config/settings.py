@@ -128,6 +128,45 @@ CONVERT_TIMEOUT = loader.as_int(CONFIG, "convert_timeout")
 CONVERT_MAX_ATTEMPTS = loader.as_int(CONFIG, "convert_max_attempts")
 SCRATCH_DIR = DATA_DIR / "scratch"
 
+# Limits on what an upload may declare (checked from its headers, before anything is queued)
+# and on what reading and converting it may spend. See docs/SECURITY.md.
+MAX_DURATION_SECONDS = loader.as_int(CONFIG, "max_duration_seconds")
+MAX_VIDEO_SIDE = loader.as_int(CONFIG, "max_video_side")
+MAX_VIDEO_PIXELS = loader.as_int(CONFIG, "max_video_pixels")
+MAX_STREAMS = loader.as_int(CONFIG, "max_streams")
+MAX_FRAME_RATE = loader.as_int(CONFIG, "max_frame_rate")
+MAX_BANNER_BYTES = loader.as_int(CONFIG, "max_banner_mb") * 1024 * 1024
+MAX_BANNER_PIXELS = loader.as_int(CONFIG, "max_banner_pixels")
+PROBE_MEMORY_BYTES = loader.as_int(CONFIG, "probe_memory_mb") * 1024 * 1024
+PROBE_SECONDS = loader.as_int(CONFIG, "probe_seconds")
+CONVERT_MEMORY_BYTES = loader.as_int(CONFIG, "convert_memory_mb") * 1024 * 1024
+MAX_OUTPUT_BYTES = loader.as_int(CONFIG, "max_output_mb") * 1024 * 1024
+CONVERT_TIMEOUT_BASE = loader.as_int(CONFIG, "convert_timeout_base")
+CONVERT_TIMEOUT_PER_SECOND = loader.as_int(CONFIG, "convert_timeout_per_second")
+
+# Rate limits and quotas. Counts over time live in the cache, shared by every web instance.
+ENTRIES_PER_EMAIL = loader.as_int(CONFIG, "entries_per_email")
+UPLOADS_PER_ADDRESS_HOUR = loader.as_int(CONFIG, "uploads_per_address_hour")
+SIGNUPS_PER_ADDRESS_HOUR = loader.as_int(CONFIG, "signups_per_address_hour")
+EMAILS_PER_RECIPIENT_DAY = loader.as_int(CONFIG, "emails_per_recipient_day")
+CONTESTS_PER_ACCOUNT = loader.as_int(CONFIG, "contests_per_account")
+CONTEST_STORAGE_BYTES = loader.as_int(CONFIG, "contest_storage_gb") * 1024**3
+if CONFIG["cache_url"]:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CONFIG["cache_url"],
+        }
+    }
+else:
+    # The database every instance shares; its table is made by a migration.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "videoshare_cache",
+        }
+    }
+
 # Mail: one .eml file a message under <data dir>/mail/ in the embedded setup.
 _mail = mail.email_settings(CONFIG, DATA_DIR)
 EMAIL_BACKEND = _mail.pop("EMAIL_BACKEND")

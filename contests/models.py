@@ -2,10 +2,13 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from contests.validators import validate_single_line, validate_text
 
 # Top-level paths the site uses itself; a contest cannot take them as its address.
 RESERVED_SLUGS = {
@@ -27,11 +30,15 @@ def banner_path(contest: "Contest", filename: str) -> str:
     return f"banners/{contest.slug}-{secrets.token_hex(4)}.{extension}"
 
 
+def default_entries_per_email() -> int:
+    return settings.ENTRIES_PER_EMAIL
+
+
 class Contest(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contests"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(
         _("address (URL)"),
         max_length=80,
@@ -42,9 +49,17 @@ class Contest(models.Model):
     banner = models.ImageField(_("banner"), upload_to=banner_path, blank=True)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
-    prize = models.CharField(_("prize"), max_length=300, blank=True)
-    description = models.TextField(_("description"), blank=True)
-    rules = models.TextField(_("rules"), blank=True)
+    prize = models.CharField(
+        _("prize"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    description = models.TextField(_("description"), blank=True, validators=[validate_text])
+    rules = models.TextField(_("rules"), blank=True, validators=[validate_text])
+    max_entries_per_email = models.PositiveSmallIntegerField(
+        _("entries per participant"),
+        default=default_entries_per_email,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("How many videos one email address may enter."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

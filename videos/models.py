@@ -10,6 +10,12 @@ def originals_storage():
     return storages["originals"]
 
 
+def mailbox_key(address: str) -> str:
+    """One key per inbox: "Ana+contest@Example.com" and "ana@example.com" are one mailbox."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
+
+
 class Video(models.Model):
     """One entry in a contest: the upload as received and, once converted, the MP4 and poster."""
 
@@ -24,6 +30,8 @@ class Video(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
+    # The address as a mailbox: lower case, without a "+tag", so limits count one inbox once.
+    email_key = models.CharField(max_length=254, blank=True, default="")
     message = models.TextField(blank=True, max_length=2000)
     language = models.CharField(max_length=10, default="en")  # of the page used: emails speak it
 
@@ -43,10 +51,15 @@ class Video(models.Model):
 
     # Job bookkeeping: a worker claims the row until claimed_until; attempts bound the retries.
     attempts = models.PositiveSmallIntegerField(default=0)
+    timeouts = models.PositiveSmallIntegerField(default=0)  # attempts that hit the time limit
     claimed_until = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    available_at = models.DateTimeField(null=True, blank=True)  # not claimed before (backoff)
+    started_at = models.DateTimeField(null=True, blank=True)  # last claim: fair turns by contest
     finished_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    notify_attempts = models.PositiveSmallIntegerField(default=0)
+    notify_error = models.TextField(blank=True)  # why the email could not be sent
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,6 +67,9 @@ class Video(models.Model):
         indexes = [
             models.Index(fields=["contest", "status", "hidden", "-created_at"]),
             models.Index(fields=["status", "claimed_until"]),
+            models.Index(fields=["status", "contest"]),
+            models.Index(fields=["contest", "email_key"]),
+            models.Index(fields=["email_key", "notified_at"]),
         ]
 
     def __str__(self) -> str:
