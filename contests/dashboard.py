@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from api.serializers import file_url
+from api.throttles import LimitReached
 from contests import selectors, services
 from contests.forms import ContestForm
 from contests.models import Contest
@@ -41,9 +42,15 @@ def contest_new(request):
     form = ContestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        contest = services.contest_create(
-            owner=request.user, **{k: v for k, v in data.items() if v is not None}
-        )
+        try:
+            contest = services.contest_create(
+                owner=request.user, **{k: v for k, v in data.items() if v is not None}
+            )
+        except LimitReached as limit:
+            form.add_error(None, str(limit.detail))
+            response = render(request, "dashboard/contest_form.html", {"form": form}, status=429)
+            response["Retry-After"] = str(limit.wait)
+            return response
         messages.success(
             request, _("Contest created. Its page is %(url)s") % {"url": contest.public_url()}
         )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contests.validators import validate_single_line, validate_text
+from contests.validators import validate_banner, validate_single_line, validate_text
 
 # Top-level paths the site uses itself; a contest cannot take them as its address.
 RESERVED_SLUGS = {
@@ -46,7 +46,9 @@ class Contest(models.Model):
         validators=[validate_slug_not_reserved],
         help_text=_("The contest's own address: letters, numbers and hyphens."),
     )
-    banner = models.ImageField(_("banner"), upload_to=banner_path, blank=True)
+    banner = models.ImageField(
+        _("banner"), upload_to=banner_path, blank=True, validators=[validate_banner]
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     prize = models.CharField(

@@ -1,12 +1,17 @@
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from api.throttles import LimitReached
 from contests.models import Contest
 
-EDITABLE_FIELDS = ("name", "slug", "description", "prize", "rules", "starts_at", "ends_at")
-MAX_BANNER_BYTES = 10 * 1024 * 1024
+EDITABLE_FIELDS = (
+    "name", "slug", "description", "prize", "rules", "starts_at", "ends_at",
+    "max_entries_per_email",
+)  # fmt: skip
 
 
 def contest_create(
@@ -20,7 +25,15 @@ def contest_create(
     prize: str = "",
     rules: str = "",
     banner: UploadedFile | None = None,
+    max_entries_per_email: int | None = None,
 ) -> Contest:
+    """Raises ValidationError for bad fields, LimitReached when the account has its most."""
+    if Contest.objects.filter(owner=owner).count() >= settings.CONTESTS_PER_ACCOUNT:
+        raise LimitReached(
+            _("An account can have at most %(count)s contests. Delete one to create another.")
+            % {"count": settings.CONTESTS_PER_ACCOUNT},
+            retry_after=3600,
+        )
     contest = Contest(
         owner=owner,
         name=name,
@@ -31,6 +44,8 @@ def contest_create(
         prize=prize,
         rules=rules,
     )
+    if max_entries_per_email is not None:
+        contest.max_entries_per_email = max_entries_per_email
     if banner:
         contest.banner = banner
     contest.full_clean()

@@ -1,5 +1,7 @@
 """Public pages: home, contest page with its entry form, one video's page."""
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from api import throttles
 from api.serializers import file_url
 from contests.forms import EntryForm
 from contests.models import Contest
@@ -25,25 +28,32 @@ def home(request):
 def contest_page(request, slug: str):
     contest = get_object_or_404(Contest, slug=slug)
     form = EntryForm()
+    status, retry_after = 200, None
     if request.method == "POST":
         form = EntryForm(request.POST, request.FILES)
-        if services.upload_too_large(request.META.get("CONTENT_LENGTH")):
-            form.add_error("file", services.too_large_message())
-        elif form.is_valid():
-            try:
-                services.video_submit(
-                    contest=contest,
-                    upload=form.cleaned_data["file"],
-                    **{
-                        key: form.cleaned_data[key]
-                        for key in ("first_name", "last_name", "email", "message")
-                    },
-                )
-            except services.SubmissionRejected as rejection:
-                form.add_error(rejection.field, rejection.message)
+        try:
+            if services.upload_too_large(request.META.get("CONTENT_LENGTH")):
+                form.add_error("file", services.too_large_message())
             else:
-                messages.success(request, THANKS)
-                return redirect(contest)
+                throttles.enforce(throttles.UploadsPerNetwork, request)
+                if form.is_valid():
+                    services.video_submit(
+                        contest=contest,
+                        upload=form.cleaned_data["file"],
+                        **{
+                            key: form.cleaned_data[key]
+                            for key in ("first_name", "last_name", "email", "message")
+                        },
+                    )
+                    messages.success(request, THANKS)
+                    return redirect(contest)
+        except throttles.LimitReached as limit:
+            form.add_error(None, str(limit.detail))
+            status, retry_after = 429, limit.wait
+        except services.SubmissionRejected as rejection:
+            form.add_error(rejection.field, rejection.message)
+            if rejection.code == "limit":
+                status, retry_after = 429, math.ceil(rejection.retry_after)
     page = Paginator(selectors.videos_public(contest=contest), 50).get_page(request.GET.get("page"))
     context = {
         "contest": contest,
@@ -56,7 +66,10 @@ def contest_page(request, slug: str):
         "share_url": contest.public_url(),
         "share_image": file_url(contest.banner),
     }
-    return render(request, "contests/contest.html", context)
+    response = render(request, "contests/contest.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def video_page(request, slug: str, video_id):

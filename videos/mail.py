@@ -1,10 +1,12 @@
-"""Mail backend of the embedded setup: each message becomes one .eml file."""
+"""Mail: the embedded setup's backend (each message one .eml file), and which failures last."""
 
 import os
+import smtplib
 import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import BadHeaderError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -23,3 +25,22 @@ class EmlFileBackend(BaseEmailBackend):
             # Readers never see half a message: the .eml name appears complete or not at all.
             os.replace(partial, self.folder / name)
         return len(email_messages)
+
+
+def permanent_failure(error: Exception) -> bool:
+    """True when sending again cannot help: the message or its recipient is refused.
+
+    Anything else (a server that does not answer, throttling, a full mailbox on the way) is
+    temporary and tried again.
+    """
+    from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
+
+    if isinstance(error, BadHeaderError | AnymailRecipientsRefused | AnymailInvalidAddress):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600  # 4xx are "try again later"
+    if isinstance(error, AnymailAPIError):
+        return "MessageRejected" in str(error)  # SES refused this message; throttling is not
+    return False

@@ -3,9 +3,11 @@
 import logging
 import shutil
 import tempfile
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -13,32 +15,44 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 import transcoding
 from contests.models import Contest
-from videos import files, reasons
-from videos.models import Video
+from contests.validators import validate_single_line, validate_text
+from videos import files, mail, reasons
+from videos.limits import limit_message
+from videos.models import Video, mailbox_key
 
 logger = logging.getLogger(__name__)
 Status = Video.Status
 
 
 class SubmissionRejected(Exception):
-    """An upload we refuse; `code` says why (closed, too_large, not_video, invalid)."""
+    """An upload we refuse; `code` says why: closed, too_large, not_video, media_limit,
+    invalid, unavailable (our side, try again), or limit (a quota or rate limit: try again
+    after `retry_after` seconds)."""
 
-    def __init__(self, code: str, message: str, field: str | None = None):
+    def __init__(
+        self, code: str, message: str, field: str | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after = retry_after
 
 
 class TemporaryFailure(Exception):
-    """The conversion should be tried again later."""
+    """The conversion should be tried again, after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float = 30):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------- submit
@@ -53,16 +67,13 @@ def video_submit(
     message: str,
     upload: UploadedFile | None,
 ) -> Video:
-    """Check an entry, store the original and queue its conversion."""
-    now = timezone.now()
-    if now < contest.starts_at:
-        raise SubmissionRejected(
-            "closed", _("This contest opens on %(date)s UTC.") % {"date": _when(contest.starts_at)}
-        )
-    if now >= contest.ends_at:
-        raise SubmissionRejected(
-            "closed", _("This contest closed on %(date)s UTC.") % {"date": _when(contest.ends_at)}
-        )
+    """Check an entry, store the original and queue its conversion.
+
+    Everything that can refuse an entry is decided here, before any work is queued: the
+    contest is open and its organizer confirmed, the fields are clean, the participant and the
+    contest are within their quotas, and the file's headers are within the media limits.
+    """
+    _check_open(contest)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, message = (email or "").strip(), (message or "").strip()
     _check_fields(first_name=first_name, last_name=last_name, email=email, message=message)
@@ -70,6 +81,7 @@ def video_submit(
         raise SubmissionRejected("invalid", _("Choose a video file to upload."), "file")
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise SubmissionRejected("too_large", too_large_message(), "file")
+    _check_quotas(contest, mailbox_key(email), upload.size)
     info = _probe_upload(upload)
 
     video = Video(
@@ -77,17 +89,28 @@ def video_submit(
         first_name=first_name,
         last_name=last_name,
         email=email,
+        email_key=mailbox_key(email),
         message=message,
         original_name=Path(upload.name or "video").name[:255],
         original_size=upload.size,
         original_format=info.format_name[:100],
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        enqueued_at=now,
+        enqueued_at=timezone.now(),
     )
     upload.seek(0)
+    # Stored before the row exists, so the quota check below holds its lock only for a moment.
     video.original.save(_original_key(video), upload, save=False)
-    video.save()
-    transaction.on_commit(lambda: video_enqueue(video_id=video.id))
+    try:
+        with transaction.atomic():
+            # One submission of a contest at a time between the check and the insert, so
+            # parallel uploads cannot all slip under a quota.
+            Contest.objects.select_for_update().filter(id=contest.id).first()
+            _check_quotas(contest, video.email_key, upload.size)
+            video.save()
+            transaction.on_commit(lambda: video_enqueue(video_id=video.id))
+    except BaseException:
+        video.original.storage.delete(video.original.name)
+        raise
     logger.info(
         "upload received: video %s for %s, %s bytes",
         video.id,
@@ -108,6 +131,28 @@ def _when(moment) -> str:
     return formats.date_format(moment, "DATETIME_FORMAT")
 
 
+def _check_open(contest: Contest) -> None:
+    from accounts.services import organizer_can_receive_entries
+
+    now = timezone.now()
+    if now < contest.starts_at:
+        raise SubmissionRejected(
+            "closed", _("This contest opens on %(date)s UTC.") % {"date": _when(contest.starts_at)}
+        )
+    if now >= contest.ends_at:
+        raise SubmissionRejected(
+            "closed", _("This contest closed on %(date)s UTC.") % {"date": _when(contest.ends_at)}
+        )
+    if not organizer_can_receive_entries(contest.owner):
+        raise SubmissionRejected(
+            "closed",
+            _(
+                "This contest does not take entries yet: its organizer has not confirmed "
+                "their email address."
+            ),
+        )
+
+
 def _check_fields(*, first_name: str, last_name: str, email: str, message: str) -> None:
     if not first_name:
         raise SubmissionRejected("invalid", _("Enter your first name."), "first_name")
@@ -117,6 +162,16 @@ def _check_fields(*, first_name: str, last_name: str, email: str, message: str) 
         raise SubmissionRejected(
             "invalid", _("Names can have at most 100 characters."), "first_name"
         )
+    for field, value, validate in (
+        ("first_name", first_name, validate_single_line),
+        ("last_name", last_name, validate_single_line),
+        ("email", email, validate_single_line),
+        ("message", message, validate_text),
+    ):
+        try:
+            validate(value)
+        except ValidationError as error:
+            raise SubmissionRejected("invalid", error.messages[0], field) from None
     try:
         validate_email(email)
     except ValidationError:
@@ -127,8 +182,58 @@ def _check_fields(*, first_name: str, last_name: str, email: str, message: str) 
         )
 
 
+def _check_quotas(contest: Contest, email_key: str, size: int) -> None:
+    """The participant's entry limit and the contest's storage, counted in the database."""
+    until_close = max((contest.ends_at - timezone.now()).total_seconds(), 60)
+    entries = (
+        Video.objects.filter(contest=contest, email_key=email_key)
+        .exclude(status=Status.FAILED)  # a file that could not be converted does not count
+        .count()
+    )
+    if entries >= contest.max_entries_per_email:
+        raise SubmissionRejected(
+            "limit",
+            ngettext(
+                "This email address has already entered %(count)s video in this contest, "
+                "the most it accepts from one participant.",
+                "This email address has already entered %(count)s videos in this contest, "
+                "the most it accepts from one participant.",
+                entries,
+            )
+            % {"count": entries},
+            "email",
+            retry_after=until_close,
+        )
+    stored = Video.objects.filter(contest=contest).aggregate(total=Sum("original_size"))["total"]
+    if (stored or 0) + size > settings.CONTEST_STORAGE_BYTES:
+        raise SubmissionRejected(
+            "limit",
+            _(
+                "This contest has received all the video it can store (%(size)s GB). "
+                "Please tell its organizer."
+            )
+            % {"size": round(settings.CONTEST_STORAGE_BYTES / 1024**3, 1)},
+            "file",
+            retry_after=until_close,
+        )
+
+
+def media_limits() -> transcoding.MediaLimits:
+    return transcoding.MediaLimits(
+        max_duration=settings.MAX_DURATION_SECONDS,
+        max_side=settings.MAX_VIDEO_SIDE,
+        max_pixels=settings.MAX_VIDEO_PIXELS,
+        max_streams=settings.MAX_STREAMS,
+        max_frame_rate=settings.MAX_FRAME_RATE,
+    )
+
+
 def _probe_upload(upload: UploadedFile) -> transcoding.MediaInfo:
-    """The light check in the request: the file must hold a video stream."""
+    """The check in the request: the headers must show a video within the media limits.
+
+    The probe runs in a child process with its own memory and time limits, so a file built to
+    exhaust the reader cannot grow this web process.
+    """
     if hasattr(upload, "temporary_file_path"):
         return _probe_path(upload.temporary_file_path())
     with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
@@ -140,8 +245,18 @@ def _probe_upload(upload: UploadedFile) -> transcoding.MediaInfo:
 
 def _probe_path(path: str) -> transcoding.MediaInfo:
     try:
-        return transcoding.probe(path)
+        return transcoding.probe_isolated(
+            path,
+            limits=media_limits(),
+            memory_bytes=settings.PROBE_MEMORY_BYTES,
+            seconds=settings.PROBE_SECONDS,
+        )
+    except transcoding.LimitExceeded as error:
+        raise SubmissionRejected("media_limit", limit_message(error), "file") from None
     except transcoding.TranscodingError as error:
+        if not error.permanent:  # the check itself broke (our side): not the file's fault
+            logger.error("upload check failed: %s", error, extra={"event": "probe_failed"})
+            raise SubmissionRejected("unavailable", _(error.reason), "file") from None
         raise SubmissionRejected("not_video", _(error.reason), "file") from None
 
 
@@ -173,41 +288,141 @@ def _send(task, video_id, *, job: str) -> None:
 
 # ---------------------------------------------------------------- convert
 
+# A conversion that hits its time limit this often is too slow for its input, not unlucky.
+MAX_TIMEOUTS = 2
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def video_convert_next(*, hint=None) -> Video | None:
+    """Convert the entry whose turn it is. Called for each job message.
+
+    A message is a turn, not a name: contests take turns, so thirty entries queued by one
+    contest delay another contest's entry by one conversion at most. The turn goes to a waiting
+    entry of the contest with the fewest conversions running, then of the contest served least
+    recently; within a contest, the oldest entry. `hint` (the message's video id) only names
+    the message in the logs. Returns what video_convert returns; None when nothing waits.
+    """
+    for _try in range(5):  # another worker may claim the chosen entry first: choose again
+        video_id = _next_in_turn()
+        if video_id is None:
+            return None
+        video = _claim(video_id)
+        if video is not None:
+            if hint and str(video_id) != str(hint):
+                logger.info(
+                    "turn taken: message for %s converts %s",
+                    hint,
+                    video_id,
+                    extra={"event": "job_turn", "video_id": str(video_id), "message": str(hint)},
+                )
+            return _convert_claimed(video)
+    return None
+
 
 def video_convert(*, video_id) -> Video | None:
-    """Convert one upload. Safe to call twice: only a claimed, unfinished video is worked on.
+    """Convert one given upload. Safe to call twice: only a claimable video is worked on.
 
     Returns the video when this call finished it (ready or failed), None when there was
     nothing to do. Raises TemporaryFailure when it should be tried again later.
     """
-    now = timezone.now()
-    claim_until = now + timedelta(seconds=settings.VIDEO_CLAIM_SECONDS)
-    claimable = Q(status=Status.QUEUED) | Q(
+    video = _claim(video_id)
+    return _convert_claimed(video) if video is not None else None
+
+
+def video_waiting_since(*, video_id) -> datetime | None:
+    """When a queued video may be claimed, or None when it is not waiting."""
+    row = Video.objects.filter(id=video_id, status=Status.QUEUED).values("available_at").first()
+    if row is None:
+        return None
+    return row["available_at"] or timezone.now()
+
+
+def _claimable(now) -> Q:
+    waiting = Q(status=Status.QUEUED) & (Q(available_at__isnull=True) | Q(available_at__lte=now))
+    abandoned = Q(
         status=Status.PROCESSING, claimed_until__lt=now, attempts__lt=settings.CONVERT_MAX_ATTEMPTS
     )
-    claimed = Video.objects.filter(claimable, id=video_id).update(
-        status=Status.PROCESSING, claimed_until=claim_until, attempts=F("attempts") + 1
+    return waiting | abandoned
+
+
+def _next_in_turn() -> str | None:
+    now = timezone.now()
+    claimable = Video.objects.filter(_claimable(now))
+    oldest = dict(
+        claimable.values("contest_id")
+        .annotate(oldest=Min("created_at"))
+        .order_by()
+        .values_list("contest_id", "oldest")
+    )
+    if not oldest:
+        return None
+    running = Counter(
+        Video.objects.filter(
+            status=Status.PROCESSING, claimed_until__gte=now, contest_id__in=oldest
+        ).values_list("contest_id", flat=True)
+    )
+    served = dict(
+        Video.objects.filter(contest_id__in=oldest, started_at__isnull=False)
+        .values("contest_id")
+        .annotate(last=Max("started_at"))
+        .order_by()
+        .values_list("contest_id", "last")
+    )
+    contest_id = min(oldest, key=lambda c: (running[c], served.get(c) or EPOCH, oldest[c]))
+    return (
+        claimable.filter(contest_id=contest_id)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _claim(video_id) -> Video | None:
+    now = timezone.now()
+    claim_until = now + timedelta(seconds=settings.VIDEO_CLAIM_SECONDS)
+    claimed = Video.objects.filter(_claimable(now), id=video_id).update(
+        status=Status.PROCESSING,
+        claimed_until=claim_until,
+        started_at=now,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
-        return None  # finished already, gone, or another worker holds it
-    video = Video.objects.select_related("contest").get(id=video_id)
+        return None  # finished already, gone, waiting for its retry, or another worker has it
+    return Video.objects.select_related("contest").get(id=video_id)
+
+
+def conversion_budget() -> transcoding.Budget:
+    """What one conversion may spend; its time grows with the input's duration."""
+    return transcoding.Budget(
+        memory_bytes=settings.CONVERT_MEMORY_BYTES,
+        max_output_bytes=settings.MAX_OUTPUT_BYTES,
+        timeout_base=settings.CONVERT_TIMEOUT_BASE,
+        timeout_per_second=settings.CONVERT_TIMEOUT_PER_SECOND,
+        timeout_ceiling=settings.CONVERT_TIMEOUT,
+        probe_memory_bytes=settings.PROBE_MEMORY_BYTES,
+        probe_seconds=settings.PROBE_SECONDS,
+    )
+
+
+def _convert_claimed(video: Video) -> Video:
+    log = {"video_id": str(video.id), "contest": video.contest.slug, "attempt": video.attempts}
     logger.info(
         "job started: video %s, attempt %s",
         video.id,
         video.attempts,
-        extra={
-            "event": "job_started",
-            "video_id": str(video.id),
-            "contest": video.contest.slug,
-            "attempt": video.attempts,
-        },
+        extra={"event": "job_started", **log},
     )
     started = timezone.now()
     settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
     try:
         _convert_in(scratch, video)
-    except transcoding.TranscodingError as error:
+    except (transcoding.TranscodingError, SoftTimeLimitExceeded) as error:
+        timed_out = isinstance(error, transcoding.ConversionTimeout | SoftTimeLimitExceeded)
+        if isinstance(error, SoftTimeLimitExceeded):
+            error = transcoding.ConversionTimeout(
+                transcoding.run.TOO_SLOW, detail="the task's time limit"
+            )
         logger.warning(
             "attempt failed: video %s, attempt %s: %s",
             video.id,
@@ -215,19 +430,28 @@ def video_convert(*, video_id) -> Video | None:
             error.reason,
             extra={
                 "event": "attempt_failed",
-                "video_id": str(video.id),
-                "contest": video.contest.slug,
-                "attempt": video.attempts,
+                **log,
                 "seconds": round((timezone.now() - started).total_seconds(), 2),
                 "reason": error.reason,
                 "permanent": error.permanent,
+                "timed_out": timed_out,
                 "detail": error.detail[-2000:],  # the end of ffmpeg's output says why
             },
         )
-        if error.permanent or video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
+        if timed_out:
+            Video.objects.filter(id=video.id).update(timeouts=F("timeouts") + 1)
+            video.timeouts += 1
+        if isinstance(error, transcoding.LimitExceeded | transcoding.OutputTooLarge):
+            # Stored in the participant's language: the numbers make it a sentence of its own.
+            with translation.override(video.language):
+                return _video_fail(video, limit_message(error))
+        if (
+            error.permanent
+            or video.attempts >= settings.CONVERT_MAX_ATTEMPTS
+            or video.timeouts >= MAX_TIMEOUTS
+        ):
             return _video_fail(video, error.reason)
-        _video_release(video)
-        raise TemporaryFailure(error.reason) from error
+        raise TemporaryFailure(error.reason, retry_after=_video_release(video)) from error
     except Exception as error:
         logger.exception(
             "attempt failed: video %s, attempt %s: conversion broke",
@@ -235,9 +459,7 @@ def video_convert(*, video_id) -> Video | None:
             video.attempts,
             extra={
                 "event": "attempt_failed",
-                "video_id": str(video.id),
-                "contest": video.contest.slug,
-                "attempt": video.attempts,
+                **log,
                 "seconds": round((timezone.now() - started).total_seconds(), 2),
                 "reason": str(error)[:500],
                 "permanent": False,
@@ -245,8 +467,7 @@ def video_convert(*, video_id) -> Video | None:
         )
         if video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
             return _video_fail(video, reasons.BROKE)
-        _video_release(video)
-        raise TemporaryFailure(str(error)) from error
+        raise TemporaryFailure(str(error), retry_after=_video_release(video)) from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -257,9 +478,7 @@ def video_convert(*, video_id) -> Video | None:
         seconds,
         extra={
             "event": "video_converted",
-            "video_id": str(video.id),
-            "contest": video.contest.slug,
-            "attempt": video.attempts,
+            **log,
             "seconds": round(seconds, 2),
             "status": video.status,
         },
@@ -273,14 +492,16 @@ def _convert_in(scratch: Path, video: Video) -> None:
     output = scratch / "video.mp4"
     poster = scratch / "poster.jpg"
     ffmpeg = transcoding.find_ffmpeg(settings.FFMPEG)
+    budget = conversion_budget()
     info = transcoding.convert(
         source,
         output,
         ffmpeg=ffmpeg,
         extra_args=settings.FFMPEG_ARGS,
-        timeout=settings.CONVERT_TIMEOUT,
+        limits=media_limits(),
+        budget=budget,
     )
-    transcoding.extract_poster(output, poster, ffmpeg=ffmpeg, timeout=120)
+    transcoding.extract_poster(output, poster, ffmpeg=ffmpeg, timeout=120, budget=budget)
 
     # Deterministic keys: a second run overwrites the same objects instead of adding new ones.
     with open(output, "rb") as handle:
@@ -333,11 +554,18 @@ def _video_fail(video: Video, reason: str) -> Video:
     return video
 
 
-def _video_release(video: Video) -> None:
-    """Give the job back so a later delivery (a retry) can claim it again."""
+def _video_release(video: Video) -> int:
+    """Give the job back, to be claimed again after a pause that grows with each attempt.
+    Returns the pause in seconds."""
+    pause = min(30 * video.attempts, 300)
+    now = timezone.now()
     Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
-        status=Status.QUEUED, claimed_until=None, enqueued_at=timezone.now()
+        status=Status.QUEUED,
+        claimed_until=None,
+        enqueued_at=now,
+        available_at=now + timedelta(seconds=pause),
     )
+    return pause
 
 
 # ---------------------------------------------------------------- notify
@@ -349,14 +577,28 @@ def notify_enqueue(*, video_id) -> None:
     _send(notify_participant, video_id, job="notify")
 
 
+# Tries of one email before it is given up (a temporary failure each time).
+NOTIFY_MAX_ATTEMPTS = 10
+
+
 def participant_notify(*, video_id) -> bool:
-    """Email the participant once that the video is ready, or that it failed. True if sent now."""
+    """Email the participant once that the video is ready, or that it failed. True if sent now.
+
+    A message refused for good (a bad header, a refused recipient) and a recipient over the
+    daily limit are recorded in notify_error and never tried again.
+    """
+    now = timezone.now()
     claimed = Video.objects.filter(
-        id=video_id, notified_at__isnull=True, status__in=[Status.READY, Status.FAILED]
-    ).update(notified_at=timezone.now())
+        id=video_id,
+        notified_at__isnull=True,
+        status__in=[Status.READY, Status.FAILED],
+        notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
+    ).update(notified_at=now, notify_attempts=F("notify_attempts") + 1)
     if not claimed:
-        return False  # sent already, or nothing to say yet
+        return False  # sent already, given up, or nothing to say yet
     video = Video.objects.select_related("contest").get(id=video_id)
+    if _recipient_over_daily_limit(video, now):
+        return _notify_given_up(video, "daily email limit of this recipient reached")
     with translation.override(video.language):
         context = {
             "video": video,
@@ -375,9 +617,13 @@ def participant_notify(*, video_id) -> bool:
             body = render_to_string("videos/email/failed.txt", context)
     try:
         send_mail(subject, body, None, [video.email])
-    except Exception:
-        # Not sent: let a retry claim it again.
-        Video.objects.filter(id=video_id).update(notified_at=None)
+    except Exception as error:
+        if mail.permanent_failure(error):
+            return _notify_given_up(video, f"refused: {error}"[:1000])
+        if video.notify_attempts >= NOTIFY_MAX_ATTEMPTS:
+            _notify_given_up(video, f"gave up after {video.notify_attempts} tries: {error}"[:1000])
+        else:  # not sent: let a retry claim it again
+            Video.objects.filter(id=video_id).update(notified_at=None)
         raise
     logger.info(
         "email sent: video %s is %s",
@@ -391,6 +637,34 @@ def participant_notify(*, video_id) -> bool:
         },
     )
     return True
+
+
+def _recipient_over_daily_limit(video: Video, now) -> bool:
+    """Whoever types an address into entry forms cannot flood its inbox: N emails a day."""
+    sent_today = (
+        Video.objects.filter(
+            email_key=video.email_key, notified_at__gte=now - timedelta(days=1), notify_error=""
+        )
+        .exclude(id=video.id)
+        .count()
+    )
+    return sent_today >= settings.EMAILS_PER_RECIPIENT_DAY
+
+
+def _notify_given_up(video: Video, error: str) -> bool:
+    Video.objects.filter(id=video.id).update(notify_error=error)
+    logger.warning(
+        "email not sent: video %s: %s",
+        video.id,
+        error,
+        extra={
+            "event": "email_given_up",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "reason": error,
+        },
+    )
+    return False
 
 
 # ---------------------------------------------------------------- moderation and upkeep
@@ -427,6 +701,7 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
     unsent = Video.objects.filter(
         status__in=[Status.READY, Status.FAILED],
         notified_at__isnull=True,
+        notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
         finished_at__lt=now - timedelta(minutes=5),
     )
     for video_id in unsent.values_list("id", flat=True):

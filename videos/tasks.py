@@ -3,6 +3,7 @@
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
+from django.utils import timezone
 
 from videos import services
 
@@ -15,11 +16,19 @@ CONVERT_HARD_LIMIT = settings.CONVERT_TIMEOUT + 240
     bind=True, max_retries=None, soft_time_limit=CONVERT_SOFT_LIMIT, time_limit=CONVERT_HARD_LIMIT
 )
 def convert_video(self, video_id: str) -> None:
+    """One turn of conversion: the entry whose turn it is, not always `video_id` itself."""
     try:
-        services.video_convert(video_id=video_id)
+        done = services.video_convert_next(hint=video_id)
     except services.TemporaryFailure as failure:
         # Bounded by the attempts counter on the row, not by Celery: the row decides.
-        raise self.retry(countdown=min(30 * (self.request.retries + 1), 300)) from failure
+        raise self.retry(countdown=failure.retry_after) from failure
+    if done is None:
+        # Nothing could be claimed. If this message's entry is waiting for its retry pause,
+        # keep the turn for it instead of dropping it.
+        waiting_since = services.video_waiting_since(video_id=video_id)
+        if waiting_since is not None:
+            pause = (waiting_since - timezone.now()).total_seconds()
+            raise self.retry(countdown=max(1, min(pause + 1, 300)))
 
 
 @shared_task(
