@@ -3,6 +3,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from contests.models import Contest
+from contests.validators import without_null_check
 from videos.models import Video
 
 
@@ -15,8 +16,17 @@ def file_url(field) -> str | None:
     return absolute(field.url) if field else None
 
 
+class TextField(serializers.CharField):
+    """Text whose control characters the service judges (contests.validators), so the API
+    refuses them in the same words as the pages."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        without_null_check(self)  # here, not on an instance: DRF copies fields by re-making them
+
+
 class OrganizerCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
+    name = TextField(max_length=150)
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True)
 
@@ -25,6 +35,21 @@ class OrganizerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     email = serializers.EmailField()
+    email_confirmed = serializers.SerializerMethodField(
+        help_text="True once the organizer followed the link emailed at sign-up; until then "
+        "their contests take no entries."
+    )
+
+    def get_email_confirmed(self, user) -> bool:
+        return user.email_confirmed_at is not None
+
+
+class ConfirmationRequestSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The last part of the link in the email.")
+
+
+class MessageSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -37,14 +62,17 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ContestWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = TextField(max_length=200)
     slug = serializers.SlugField(max_length=80)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    prize = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
-    rules = serializers.CharField(required=False, allow_blank=True, default="")
+    description = TextField(required=False, allow_blank=True, default="")
+    prize = TextField(required=False, allow_blank=True, default="", max_length=300)
+    rules = TextField(required=False, allow_blank=True, default="")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     banner = serializers.ImageField(required=False)
+    max_entries_per_email = serializers.IntegerField(
+        required=False, min_value=1, max_value=1000, help_text="entries one email address may send"
+    )
 
 
 class ContestSerializer(serializers.ModelSerializer):
@@ -56,7 +84,7 @@ class ContestSerializer(serializers.ModelSerializer):
         model = Contest
         fields = [
             "slug", "name", "description", "prize", "rules", "starts_at", "ends_at",
-            "url", "banner_url", "is_open", "created_at",
+            "url", "banner_url", "is_open", "created_at", "max_entries_per_email",
         ]  # fmt: skip
 
     def get_url(self, contest: Contest) -> str:
@@ -70,10 +98,10 @@ class ContestSerializer(serializers.ModelSerializer):
 
 
 class VideoSubmitSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100)
     email = serializers.EmailField()
-    message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    message = TextField(required=False, allow_blank=True, max_length=2000)
     file = serializers.FileField()
 
 

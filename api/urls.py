@@ -6,6 +6,12 @@ from api import views
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("organizers", views.organizers, name="api-organizers"),
+    path("organizers/confirm", views.organizer_confirm, name="api-organizer-confirm"),
+    path(
+        "organizers/confirmation-email",
+        views.organizer_confirmation_email,
+        name="api-organizer-confirmation-email",
+    ),
     path("auth/token", views.auth_token, name="api-token"),
     path("contests", views.contests, name="api-contests"),
     path("contests/<slug:slug>", views.contest_detail, name="api-contest"),

@@ -1,7 +1,11 @@
 """The JSON API under /api/v1/: validate, call one service, shape the answer."""
 
+import math
+
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -10,8 +14,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.services import organizer_create
+from accounts import services as account_services
 from api import serializers as s
+from api import throttles
 from api.errors import error_response
 from contests import selectors as contest_selectors
 from contests import services as contest_services
@@ -23,6 +28,9 @@ SUBMISSION_STATUS = {
     "closed": status.HTTP_409_CONFLICT,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     "not_video": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "media_limit": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "limit": status.HTTP_429_TOO_MANY_REQUESTS,
     "invalid": status.HTTP_400_BAD_REQUEST,
 }
 
@@ -46,13 +54,63 @@ def require_organizer(request) -> Response | None:
 # ---------------------------------------------------------------- accounts
 
 
-@extend_schema(request=s.OrganizerCreateSerializer, responses={201: s.OrganizerSerializer})
+@extend_schema(
+    request=s.OrganizerCreateSerializer,
+    responses={201: s.OrganizerSerializer},
+    description="Creates the account and emails a link that confirms the address "
+    "(POST /organizers/confirm). Until then the organizer's contests take no entries.",
+)
 @api_view(["POST"])
 def organizers(request):
+    throttles.enforce(throttles.SignupsPerNetwork, request)
     data = s.OrganizerCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    user = organizer_create(**data.validated_data)
+    user = account_services.organizer_create(**data.validated_data)
     return Response(s.OrganizerSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=s.ConfirmationRequestSerializer,
+    responses={200: s.OrganizerSerializer, 400: s.MessageSerializer},
+    description="Confirms the address with the token from the emailed link "
+    "(<web_url>/accounts/confirm/<token>/). A token works once, for 3 days.",
+)
+@api_view(["POST"])
+def organizer_confirm(request):
+    data = s.ConfirmationRequestSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        user = account_services.organizer_confirm_email(token=data.validated_data["token"])
+    except DjangoValidationError as error:
+        return error_response(error.messages[0], status.HTTP_400_BAD_REQUEST, "token")
+    return Response(s.OrganizerSerializer(user).data)
+
+
+@extend_schema(
+    request=None,
+    responses={
+        202: s.MessageSerializer,
+        401: s.MessageSerializer,
+        409: s.MessageSerializer,
+        429: s.MessageSerializer,
+    },
+    description="Emails the confirmation link again: 409 once confirmed; at most one email "
+    "every few minutes (429 with Retry-After).",
+)
+@api_view(["POST"])
+def organizer_confirmation_email(request):
+    if refusal := require_organizer(request):
+        return refusal
+    try:
+        account_services.organizer_confirmation_email_send(user=request.user)
+    except account_services.ConfirmationEmailTooSoon as refusal:
+        response = error_response(refusal.message, status.HTTP_429_TOO_MANY_REQUESTS)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    except DjangoValidationError as error:
+        return error_response(error.messages[0], status.HTTP_409_CONFLICT)
+    message = gettext("We sent a new link to %(email)s.") % {"email": request.user.email}
+    return Response({"detail": message}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer})
@@ -152,6 +210,7 @@ def contest_videos(request, slug: str):
 def submit_video(request, contest: Contest) -> Response:
     if services.upload_too_large(request.META.get("CONTENT_LENGTH")):
         return error_response(services.too_large_message(), 413, "file")
+    throttles.enforce(throttles.UploadsPerNetwork, request)
     try:
         video = services.video_submit(
             contest=contest,
@@ -162,7 +221,12 @@ def submit_video(request, contest: Contest) -> Response:
             upload=request.FILES.get("file"),
         )
     except services.SubmissionRejected as rejection:
-        return error_response(rejection.message, SUBMISSION_STATUS[rejection.code], rejection.field)
+        response = error_response(
+            rejection.message, SUBMISSION_STATUS[rejection.code], rejection.field
+        )
+        if rejection.retry_after:
+            response["Retry-After"] = str(math.ceil(rejection.retry_after))
+        return response
     return Response(s.VideoAcceptedSerializer(video).data, status=status.HTTP_202_ACCEPTED)
 
 

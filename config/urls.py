@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 
+from accounts import views as accounts_views
 from accounts.views import signup
 from config.health import health
 from contests import dashboard, views
@@ -21,6 +22,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/signup/", signup, name="signup"),
+    path(
+        "accounts/confirm/resend/",
+        accounts_views.confirmation_email_resend,
+        name="confirmation-resend",
+    ),
+    path("accounts/confirm/<str:token>/", accounts_views.confirm_email, name="confirm-email"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path(
         "accounts/password_reset/",

@@ -9,6 +9,7 @@ invisible direction overrides that make a text read differently from what it hol
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 # Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -43,3 +44,54 @@ def validate_text(value: str) -> None:
             _("The text holds control characters; remove them and try again."),
             code="control_characters",
         )
+
+
+def validate_banner(image) -> None:
+    """A banner within the size and pixel limits (docs/SECURITY.md: max_banner_mb/pixels).
+
+    Pillow reads only the header for the size, so a small file declaring a huge canvas is
+    refused before anything decodes it.
+    """
+    from django.conf import settings
+    from PIL import Image
+
+    if image.size > settings.MAX_BANNER_BYTES:
+        raise ValidationError(
+            _("The banner is larger than %(size)s MB.")
+            % {"size": settings.MAX_BANNER_BYTES // 2**20},
+            code="banner_too_large",
+        )
+    position = image.tell() if hasattr(image, "tell") else None
+    try:
+        with Image.open(image) as picture:
+            width, height = picture.size
+    except Exception:
+        return  # not an image at all: the image field says so in its own words
+    finally:
+        if position is not None:
+            image.seek(position)
+    if width * height > settings.MAX_BANNER_PIXELS:
+        raise ValidationError(
+            _(
+                "The banner is %(width)sx%(height)s pixels; the most accepted is %(megapixels)s "
+                "megapixels."
+            )
+            % {
+                "width": width,
+                "height": height,
+                "megapixels": round(settings.MAX_BANNER_PIXELS / 1e6, 1),
+            },
+            code="banner_too_many_pixels",
+        )
+
+
+def without_null_check(field):
+    """Drop the NUL check Django's and DRF's text fields run first, in words of their own, so
+    every control character is refused by the validators above, in one message on the pages
+    and in the API. Works on form fields and serializer fields; returns the field."""
+    field.validators = [
+        validator
+        for validator in field.validators
+        if not isinstance(validator, ProhibitNullCharactersValidator)
+    ]
+    return field

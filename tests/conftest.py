@@ -1,4 +1,5 @@
-"""Shared fixtures. Alice organizes contests; Bob is another organizer who must never see them."""
+"""Shared fixtures. Alice organizes contests; Bob is another organizer who must never see them;
+both confirmed their email address. Nina (newcomer) has not confirmed hers yet."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -15,13 +16,27 @@ from tests.media import make_clip, make_damaged_clip
 @pytest.fixture
 def alice(db) -> User:
     return User.objects.create_user(
-        email="alice@example.com", password="alice-secret-1", name="Alice"
+        email="alice@example.com",
+        password="alice-secret-1",
+        name="Alice",
+        email_confirmed_at=timezone.now(),
     )
 
 
 @pytest.fixture
 def bob(db) -> User:
-    return User.objects.create_user(email="bob@example.com", password="bob-secret-1", name="Bob")
+    return User.objects.create_user(
+        email="bob@example.com",
+        password="bob-secret-1",
+        name="Bob",
+        email_confirmed_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def newcomer(db) -> User:
+    """Nina signed up but has not opened the link emailed to her yet."""
+    return User.objects.create_user(email="nina@example.com", password="nina-secret-1", name="Nina")
 
 
 @pytest.fixture

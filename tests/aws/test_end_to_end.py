@@ -55,7 +55,7 @@ def png() -> bytes:
 
 def test_an_avi_upload_becomes_an_mp4_on_s3_and_an_ses_email(deployment, moto_server, tmp_path):
     service, bucket = deployment
-    organizer = organizer_session(service.url)
+    organizer = organizer_session(service.url, lambda a: sent_through_ses(moto_server, a))
     now = datetime.now(UTC)
     contest = organizer.post(
         f"{service.url}/api/v1/contests",

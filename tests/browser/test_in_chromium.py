@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 LINK = re.compile(r"(http://\S+/videos/[0-9a-f-]{36}/)")
+CONFIRMATION_LINK = re.compile(r"http://\S+/accounts/confirm/[^/\s]+/")
 # The upload is slowed to this many bytes a second so the progress bar can be watched.
 UPLOAD_BYTES_PER_SECOND = 400_000
 
@@ -69,12 +70,22 @@ def shot(page, name: str) -> None:
 
 
 def sign_up_and_create_contest(page, service, slug: str, tmp_path: Path) -> None:
+    address = f"olga-{slug}@example.com"
     page.goto(f"{service.url}/accounts/signup/")
     page.get_by_label("Name").fill("Olga Organizer")
-    page.get_by_label("Email").fill(f"olga-{slug}@example.com")
+    page.get_by_label("Email").fill(address)
     page.get_by_label("Password").fill("a long passphrase 42")
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/dashboard/")
+    assert page.get_by_role("button", name="Send the link again").is_visible()
+    # Her contests take entries once she follows the link emailed to her.
+    (message,) = service.wait_until(lambda: service.emails_to(address), 30, "the link")
+    page.goto(CONFIRMATION_LINK.search(message.get_content())[0])
+    page.get_by_role("button", name="Confirm my address").click()
+    page.wait_for_selector("text=Email address confirmed")
+    page.get_by_role("link", name="Go to my contests").click()
+    page.wait_for_url("**/dashboard/")
+    assert page.get_by_role("button", name="Send the link again").count() == 0
     page.get_by_role("link", name="New contest").click()
     banner = tmp_path / "banner.png"
     make_banner(banner)

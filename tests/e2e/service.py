@@ -3,11 +3,13 @@
 import contextlib
 import email
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -33,6 +35,8 @@ class Service:
     The database is the test run's kind: SQLite in data_dir, or a fresh database on the run's
     server, made on start and dropped on stop.
     """
+
+    running: dict[str, "Service"] = {}  # started ones by URL: organizer_session reads its mail
 
     def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None, **config: str):
         self.data_dir = data_dir
@@ -62,7 +66,8 @@ class Service:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def start(self) -> "Service":
+    def start(self, *, worker: bool = True) -> "Service":
+        """Start the web process and, unless worker=False, a worker."""
         databases.require(self.database)
         try:
             if self.database["ENGINE"] != "django.db.backends.sqlite3":
@@ -70,12 +75,14 @@ class Service:
                 self.env["VIDEOSHARE_RDS_DB"] = self.database_made
             self.manage("migrate", "--noinput", "-v0")
             self.manage("collectstatic", "--noinput", "-v0")
-            self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi"])
-            self.start_worker("worker")
+            self.spawn("web", [str(BIN / "gunicorn"), "config.asgi:application"])
+            if worker:
+                self.start_worker("worker")
             self.wait_until(lambda: self.healthy(), 60, "the web process to answer")
         except BaseException:
             self.stop()  # no process or database left behind by a start that failed
             raise
+        Service.running[self.url] = self
         return self
 
     def start_worker(self, name: str) -> None:
@@ -112,6 +119,8 @@ class Service:
         if self.database_made:
             databases.drop(self.database, self.database_made)
             self.database_made = None
+        if Service.running.get(self.url) is self:
+            del Service.running[self.url]
 
     def healthy(self) -> bool:
         try:
@@ -141,20 +150,63 @@ class Service:
         return [message for message in self.emails() if message["To"] == address]
 
 
-def organizer_session(base_url: str) -> requests.Session:
-    """Olga signs up through the API; her Bearer-authenticated session."""
-    account = {"name": "Olga", "email": "olga@example.com", "password": "olga-long-password"}
+CONFIRMATION_LINK = re.compile(r"https?://\S+/accounts/confirm/[^/\s]+/")
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+Inbox = Callable[[str], list[email.message.EmailMessage]]
+
+
+def organizer_session(
+    base_url: str, inbox: Inbox | None = None, email: str = "olga@example.com"
+) -> requests.Session:
+    """Olga signs up through the API and confirms her address by the link emailed to her, as a
+    person does; her Bearer-authenticated session.
+
+    inbox(address) gives the emails sent to an address; by default the .eml files of the
+    Service serving base_url. Pass one for mail that goes elsewhere (SES).
+    """
+    account = {"name": "Olga", "email": email, "password": "olga-long-password"}
     signed_up = requests.post(f"{base_url}/api/v1/organizers", json=account, timeout=30)
     assert signed_up.status_code == 201, signed_up.text
+    confirm_by_email_link(account["email"], inbox or _embedded_inbox(base_url))
     token = requests.post(f"{base_url}/api/v1/auth/token", json=account, timeout=30).json()["token"]
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     return session
 
 
-def open_contest(base_url: str, slug: str, name: str) -> requests.Session:
+def confirm_by_email_link(address: str, inbox: Inbox, seconds: float = 30) -> None:
+    """Open the newest confirmation link sent to `address` and press its Confirm button."""
+    deadline = time.monotonic() + seconds
+    links: list[str] = []
+    while not links:
+        bodies = [message.get_body(("plain",)).get_content() for message in inbox(address)]
+        links = [link for body in bodies for link in CONFIRMATION_LINK.findall(body)]
+        if not links:
+            assert time.monotonic() < deadline, f"no confirmation email to {address}"
+            time.sleep(0.25)
+    browser = requests.Session()  # the mail app's browser: no API token, no prior cookies
+    page = browser.get(links[-1], timeout=30)
+    assert page.status_code == 200, page.text
+    confirmed = browser.post(
+        links[-1],
+        data={"csrfmiddlewaretoken": CSRF_FIELD.search(page.text)[1]},
+        headers={"Referer": links[-1]},
+        timeout=30,
+    )
+    assert confirmed.status_code == 200 and address in confirmed.text, confirmed.text
+
+
+def _embedded_inbox(base_url: str) -> Inbox:
+    service = Service.running.get(base_url)
+    assert service, f"no Service started at {base_url}: pass organizer_session an inbox"
+    return service.emails_to
+
+
+def open_contest(
+    base_url: str, slug: str, name: str, inbox: Inbox | None = None, email: str = "olga@example.com"
+) -> requests.Session:
     """Olga's session, with a contest that is open now under `slug`."""
-    session = organizer_session(base_url)
+    session = organizer_session(base_url, inbox, email)
     now = datetime.now(UTC)
     contest = {
         "name": name,

@@ -69,7 +69,7 @@ def test_flv_wmv_and_avi_uploads_become_mp4s_and_emails(service, organizer, tmp_
         assert response.json()["status"] == "queued"
         sent[address] = response.json()["id"]
 
-    service.wait_until(lambda: len(service.emails()) >= 3, 180, "three emails")
+    service.wait_until(lambda: all(service.emails_to(a) for a in sent), 180, "three emails")
     for address, video_id in sent.items():
         (message,) = service.emails_to(address)
         assert "is ready" in message["Subject"]

@@ -2,8 +2,10 @@
 
 import io
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 from django.core.files import File
 from django.utils import timezone
@@ -77,6 +79,7 @@ def contest_form(**fields) -> dict:
         "prize": "A sled",
         "description": "Snow stories.",
         "rules": "One video each.",
+        "max_entries_per_email": "3",  # the field's initial value, which a browser sends
     }
     data.update(fields)
     return data
@@ -95,3 +98,25 @@ def html(response) -> str:
 
 
 entry_form = entry_fields
+
+
+CONFIRMATION_LINK = re.compile(r"(https?://\S+/accounts/confirm/([^/\s]+)/)")
+
+
+def confirmation_link(message) -> str:
+    """The link of a confirmation email, as the organizer would click it."""
+    return CONFIRMATION_LINK.search(message.body)[1]
+
+
+def confirmation_token(message) -> str:
+    return CONFIRMATION_LINK.search(message.body)[2]
+
+
+def token_issued_days_ago(user, days: float) -> str:
+    """A confirmation token as the email would have carried it `days` days ago: the signing
+    clock, and only it, is set back while the token is made."""
+    from accounts.tokens import confirmation_token
+
+    then = time.time() - days * 86400
+    with mock.patch("django.core.signing.time.time", return_value=then):
+        return confirmation_token(user)
