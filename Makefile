@@ -23,7 +23,7 @@ run: install
 	$(BIN)/honcho start --procfile Procfile
 
 web: install
-	$(BIN)/gunicorn config.wsgi
+	$(BIN)/gunicorn config.asgi:application
 
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel INFO

@@ -62,6 +62,7 @@ DEFAULTS: dict[str, str | None] = {
     "max_upload_mb": "2048",
     "convert_timeout": "1800",  # seconds one ffmpeg run may take
     "convert_max_attempts": "3",
+    "forwarded_allow_ips": "127.0.0.1",  # proxies whose X-Forwarded-* headers are believed
     "web_workers": "2",
     "worker_concurrency": "2",
     # what an upload may declare, checked from its headers before any work is queued

@@ -3,6 +3,7 @@ PostgreSQL, RabbitMQ, S3 and SES (moto's server). Each process has its own empty
 nothing is shared but the servers, as on separate machines.
 """
 
+import secrets
 import shutil
 import subprocess
 import time
@@ -110,6 +111,8 @@ def cluster(own_moto_server, tmp_path_factory):
         "rds_user": "postgres", "rds_pass": "", "rds_db": database,
         "broker_url": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         "s3_url": bucket, "cf_url": "dcluster", "ses_email": sender, "secret_name": "",
+        # One key for the cluster: a link signed by one web instance works on the other.
+        "secret_key": secrets.token_urlsafe(50),
     }  # fmt: skip
     processes = {
         name: Service(folder / name, extra_env=aws_env, **shared)
@@ -126,7 +129,7 @@ def cluster(own_moto_server, tmp_path_factory):
         processes["web-a"].manage("migrate", "--noinput", "-v0")
         for name in ("web-a", "web-b"):
             processes[name].manage("collectstatic", "--noinput", "-v0")
-            processes[name].spawn("web", [str(BIN / "gunicorn"), "config.wsgi"])
+            processes[name].spawn("web", [str(BIN / "gunicorn"), "config.asgi:application"])
         for name in ("worker-1", "worker-2"):
             processes[name].start_worker(name)
         for name in ("web-a", "web-b"):
@@ -142,7 +145,9 @@ def cluster(own_moto_server, tmp_path_factory):
 
 def test_twenty_uploads_through_the_load_balancer(cluster, tmp_path):
     balancer, processes, moto_server, bucket = cluster
-    owner = open_contest(balancer.url, "cluster-cup", "Cluster cup")
+    owner = open_contest(
+        balancer.url, "cluster-cup", "Cluster cup", lambda a: sent_through_ses(moto_server, a)
+    )
 
     clips = [make_clip(tmp_path / f"entry{i}{suffix}", seconds=1)
              for i, suffix in enumerate((".flv", ".wmv", ".avi", ".mp4"))]  # fmt: skip

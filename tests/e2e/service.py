@@ -125,7 +125,7 @@ class Service:
     def healthy(self) -> bool:
         try:
             return requests.get(self.url + "/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, reset or slow to answer while booting
             return False
 
     def wait_until(self, condition, seconds: float, what: str):

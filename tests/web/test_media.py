@@ -1,11 +1,18 @@
 """/media/: the public files (converted videos, posters, banners), with byte ranges."""
 
+import asyncio
+import hashlib
+import os
+import shutil
+import tracemalloc
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIHandler
 
 from tests.web.helpers import ready_video, video_with_original
 
@@ -72,3 +79,105 @@ def test_originals_are_never_served_under_media(client, contest, clips):
 
 def test_it_refuses_an_absolute_path(client, db):
     assert client.get("/media//etc/passwd").status_code == 404
+
+
+# ---------------------------------------------------------------- under the ASGI server
+
+BIG = 48 * 1024 * 1024
+
+
+@pytest.fixture
+def big_file(tmp_path) -> Path:
+    path = tmp_path / "big"
+    block = os.urandom(1024 * 1024)
+    with open(path, "wb") as handle:
+        for n in range(BIG // len(block)):
+            handle.write(block[n:] + block[:n])
+    return path
+
+
+def served(app, path: str, headers=()) -> dict:
+    """GET `path` from the ASGI app; what reached the client, and the most memory Python held
+    meanwhile (tracemalloc: every allocation, in every thread)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"localhost"), *headers],
+        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8080),
+    }  # fmt: skip
+    result = {"digest": hashlib.sha256(), "size": 0, "largest_part": 0}
+
+    async def main():
+        requested, answered = False, asyncio.Event()
+
+        async def receive():
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await answered.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                result["status"] = message["status"]
+                return
+            body = message.get("body", b"")
+            result["digest"].update(body)
+            result["size"] += len(body)
+            result["largest_part"] = max(result["largest_part"], len(body))
+            if not message.get("more_body"):
+                answered.set()
+
+        await app(scope, receive, send)
+
+    tracemalloc.start()
+    try:
+        asyncio.run(main())
+        result["peak_memory"] = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result
+
+
+def stored_in_media(big_file: Path, name: str) -> str:
+    target = Path(default_storage.location, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(big_file, target)
+    return name
+
+
+def test_a_big_video_is_sent_piece_by_piece_never_whole_in_memory(big_file):
+    from config.asgi import application
+
+    name = stored_in_media(big_file, "videos/big-test.mp4")
+    try:
+        whole = served(application, f"/media/{name}")
+        ranged = served(application, f"/media/{name}", [(b"range", b"bytes=1000-")])
+        # The measurement sees a whole-file read: Django's own handler reads it so, and says so.
+        with pytest.warns(Warning, match="must consume synchronous iterators"):
+            djangos = served(ASGIHandler(), f"/media/{name}")
+    finally:
+        default_storage.delete(name)
+    content = big_file.read_bytes()
+    assert (whole["status"], whole["size"]) == (200, BIG)
+    assert whole["digest"].hexdigest() == hashlib.sha256(content).hexdigest()
+    assert (ranged["status"], ranged["size"]) == (206, BIG - 1000)
+    assert ranged["digest"].hexdigest() == hashlib.sha256(content[1000:]).hexdigest()
+    for answer in (whole, ranged):
+        assert answer["largest_part"] <= 256 * 1024
+        assert answer["peak_memory"] < 8 * 1024 * 1024
+    assert djangos["peak_memory"] > BIG
+
+
+def test_a_big_static_file_is_sent_piece_by_piece(big_file):
+    from config.asgi import Handler
+
+    target = Path(settings.STATIC_ROOT, "big-test.bin")
+    shutil.copyfile(big_file, target)
+    try:
+        answer = served(Handler(), "/static/big-test.bin")  # whitenoise finds files at start
+    finally:
+        target.unlink()
+    assert (answer["status"], answer["size"]) == (200, BIG)
+    assert answer["peak_memory"] < 8 * 1024 * 1024
