@@ -65,6 +65,10 @@ def plan_conversion(
         # would otherwise keep the full range of MJPEG/phone input (yuvj420p).
         args += VIDEO_ENCODE
         args += ["-vf", f"scale={width}:{height}:out_range=tv,setsar=1", "-pix_fmt", "yuv420p"]
+        # Keep each frame at its own time. MP4's default (cfr) fills gaps with copies: three
+        # frames with the last at 10 hours would come out as 900,001 frames at 25 fps. vfr
+        # drops only frames that share a timestamp, which MP4 cannot hold anyway.
+        args += ["-fps_mode", "vfr"]
 
     if audio is None:
         args += ["-an"]

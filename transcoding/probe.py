@@ -7,6 +7,7 @@ from fractions import Fraction
 import av
 
 from .errors import InvalidMedia
+from .limits import LimitExceeded, MediaLimits, check_limits
 from .security import av_options, file_url
 
 NOT_ACCEPTED = (
@@ -15,6 +16,10 @@ NOT_ACCEPTED = (
 )
 UNREADABLE = "The file could not be read as a video. It may be damaged, or it may not be a video."
 NO_VIDEO = "The file holds no video, only sound or other data. Please upload a video file."
+NEEDS_MEMORY = "The file needs more memory than this site allows to read it."
+
+# A decoder name that does not exist, as libav's codec whitelist: no decoder may open.
+NO_DECODER = "-"
 
 # Reading the first picture (for the rotation) must stay cheap: give up after this many packets.
 MAX_PACKETS_FOR_ROTATION = 200
@@ -30,6 +35,7 @@ class VideoStream:
     profile: str | None = None
     sample_aspect_ratio: Fraction = Fraction(1)
     frames: int = 0  # 0 when the container does not say
+    frame_rate: Fraction | None = None  # frames a second on average (else guessed); None: unknown
 
     @property
     def display_width(self) -> int:
@@ -61,53 +67,138 @@ class MediaInfo:
     duration: float | None  # seconds
     video: VideoStream | None
     audio: AudioStream | None
+    streams: int = 0  # every stream in the file: pictures, sound, subtitles, data...
+
+    @property
+    def frame_rate(self) -> Fraction | None:
+        return self.video.frame_rate if self.video else None
 
 
-def probe(path: str | os.PathLike[str]) -> MediaInfo:
-    """Describe a media file. Raises InvalidMedia when it is not a video we accept.
+def probe(path: str | os.PathLike[str], limits: MediaLimits | None = None) -> MediaInfo:
+    """Describe a media file. Raises InvalidMedia when it is not a video we accept, and
+    LimitExceeded (an InvalidMedia) when it declares more than `limits` (default MediaLimits()).
 
     Reads the headers and the first picture only, so it is quick enough for an upload request.
+    The limits are checked from the headers before any decoder runs, and libav is told them
+    too, so a picture larger than the limits is never decoded and a stream past the limit never
+    made. What a header can hide from these checks still costs this process: read untrusted
+    files with probe_isolated().
     """
+    limits = limits or MediaLimits()
     if os.path.getsize(path) == 0:
         raise InvalidMedia("The file is empty.")
+    with _open(path, limits, decoders=False) as container:
+        check_limits(_declared(container), limits)
+    with _open(path, limits, decoders=True) as container:
+        info = _described(container, limits)
+    check_limits(info, limits)  # the decoders may know more than the headers said
+    return info
+
+
+def _open(
+    path: str | os.PathLike[str], limits: MediaLimits, *, decoders: bool
+) -> av.container.InputContainer:
+    container_options = {**av_options(), "max_streams": str(limits.format_max_streams())}
+    if decoders:
+        # Read by the decoders avformat_find_stream_info() runs for each stream it knows.
+        options = {"max_pixels": str(limits.decoder_max_pixels())}
+    else:
+        # No decoder may open: avformat_find_stream_info() learns what the demuxer and the
+        # parsers can tell from the headers alone, and allocates no picture.
+        container_options["codec_whitelist"] = NO_DECODER
+        options = {}
     try:
-        container = av.open(file_url(path), options=av_options())
+        return av.open(file_url(path), options=options, container_options=container_options)
+    except av.error.MemoryError as exc:
+        if decoders:
+            raise InvalidMedia(NEEDS_MEMORY, detail=str(exc)) from exc
+        # Most demuxers (mov, avi...) refuse a stream past max_streams as ENOMEM; nothing
+        # else allocates much while only the headers are read.
+        raise LimitExceeded(
+            "streams",
+            allowed=limits.max_streams,
+            actual=limits.format_max_streams(),
+            detail=str(exc),
+        ) from exc
     except av.error.ArgumentError as exc:
         # EINVAL is what libavformat returns for a format outside the whitelist.
         raise InvalidMedia(NOT_ACCEPTED, detail=str(exc)) from exc
     except av.error.FFmpegError as exc:
         raise InvalidMedia(UNREADABLE, detail=str(exc)) from exc
 
-    with container:
-        duration = container.duration / av.time_base if container.duration else None
-        video_streams = [
-            s
-            for s in container.streams.video
-            if not s.disposition & av.stream.Disposition.attached_pic  # skip cover art
-        ]
-        if not video_streams:
-            raise InvalidMedia(NO_VIDEO, detail=f"format {container.format.name}")
-        video = _video_stream(container, video_streams[0])
-        audio = _audio_stream(container.streams.audio[0]) if container.streams.audio else None
-        return MediaInfo(
-            format_name=container.format.name, duration=duration, video=video, audio=audio
+
+def _video_streams(container: av.container.InputContainer) -> list[av.VideoStream]:
+    return [
+        s
+        for s in container.streams.video
+        if not s.disposition & av.stream.Disposition.attached_pic  # skip cover art
+    ]
+
+
+def _declared(container: av.container.InputContainer) -> MediaInfo:
+    """What the headers say, before any decoding: enough to check the limits."""
+    videos = _video_streams(container)
+    video = None
+    if videos and videos[0].codec_context:
+        ctx = videos[0].codec_context
+        video = VideoStream(
+            codec=ctx.codec.canonical_name,
+            pix_fmt=None,
+            width=ctx.width,  # 0 when only a decoder could tell
+            height=ctx.height,
+            rotation=0,
+            frame_rate=_frame_rate(videos[0]),
         )
+    return MediaInfo(
+        format_name=container.format.name,
+        duration=_duration(container),
+        video=video,
+        audio=None,
+        streams=len(container.streams),
+    )
 
 
-def _video_stream(container: av.container.InputContainer, stream: av.VideoStream) -> VideoStream:
+def _described(container: av.container.InputContainer, limits: MediaLimits) -> MediaInfo:
+    video_streams = _video_streams(container)
+    if not video_streams:
+        raise InvalidMedia(NO_VIDEO, detail=f"format {container.format.name}")
+    audio_streams = [s for s in container.streams.audio if s.codec_context]
+    return MediaInfo(
+        format_name=container.format.name,
+        duration=_duration(container),
+        video=_video_stream(container, video_streams[0], limits),
+        audio=_audio_stream(audio_streams[0]) if audio_streams else None,
+        streams=len(container.streams),
+    )
+
+
+def _duration(container: av.container.InputContainer) -> float | None:
+    return container.duration / av.time_base if container.duration else None
+
+
+def _frame_rate(stream: av.VideoStream) -> Fraction | None:
+    # The average over what the demuxer saw; the guess (from the time base) only without it.
+    rate = stream.average_rate or stream.guessed_rate
+    return Fraction(rate) if rate and rate > 0 else None
+
+
+def _video_stream(
+    container: av.container.InputContainer, stream: av.VideoStream, limits: MediaLimits
+) -> VideoStream:
     ctx = stream.codec_context
-    if not ctx.width or not ctx.height:
-        raise InvalidMedia(UNREADABLE, detail="video stream without a picture size")
+    if ctx is None or not ctx.width or not ctx.height:
+        raise InvalidMedia(UNREADABLE, detail="video stream without a decoder or picture size")
     sar = stream.sample_aspect_ratio
     return VideoStream(
         codec=ctx.codec.canonical_name,
         pix_fmt=ctx.pix_fmt,
         width=ctx.width,
         height=ctx.height,
-        rotation=_first_frame_rotation(container, stream),
+        rotation=_first_frame_rotation(container, stream, limits),
         profile=stream.profile,
         sample_aspect_ratio=sar if sar and sar > 0 else Fraction(1),
         frames=stream.frames,
+        frame_rate=_frame_rate(stream),
     )
 
 
@@ -121,14 +212,22 @@ def _audio_stream(stream: av.AudioStream) -> AudioStream:
     )
 
 
-def _first_frame_rotation(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+def _first_frame_rotation(
+    container: av.container.InputContainer, stream: av.VideoStream, limits: MediaLimits
+) -> int:
     # PyAV 18 exposes the display matrix only on decoded frames, so decode the first one.
+    # PyAV's own decoder does not see av.open()'s options: bound it here. One thread, so the
+    # first picture comes out first and no thread allocates pictures ahead.
+    stream.codec_context.options = {"max_pixels": str(limits.decoder_max_pixels())}
+    stream.codec_context.thread_count = 1
     try:
         for count, packet in enumerate(container.demux(stream)):
             for frame in packet.decode():
                 return _clockwise(frame.rotation)
             if count >= MAX_PACKETS_FOR_ROTATION:
                 break
+    except av.error.MemoryError as exc:
+        raise InvalidMedia(NEEDS_MEMORY, detail=str(exc)) from exc
     except av.error.FFmpegError:
         pass  # a damaged start; ffmpeg itself will decide whether the file converts
     return 0

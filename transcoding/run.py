@@ -2,32 +2,70 @@
 
 import contextlib
 import ctypes
+import math
 import os
+import resource
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .errors import ConversionFailed, ConversionTimeout, InvalidMedia
+from .isolated import probe_isolated
+from .limits import Budget, LimitExceeded, MediaLimits, OutputTooLarge, lower_rlimit
 from .plan import Plan, plan_conversion
 from .probe import MediaInfo, probe
 from .security import ffmpeg_input, file_url
 
-STDERR_TAIL_LINES = 15
+STDERR_TAIL_LINES = 15  # in error details
+STDERR_KEPT_BYTES = 64 * 1024  # searched for the phrases below
 
+# ffmpeg could not even start: this machine or its configuration is at fault.
+CANNOT_START = ("error while loading shared libraries",)
+# libav refused the input for exceeding the limits we gave it.
+OVER_LIMITS = ("exceeds specified max pixel count", "exceeds max_streams")
+# How an allocation that failed under the memory limit shows; ffmpeg's wording varies with
+# where it failed (x264 says "malloc of size N failed"; a thread that cannot get its stack is
+# EAGAIN). ffmpeg 9 may then print the error in a loop, or wait forever, instead of exiting:
+# under a memory limit, the first of these stops it. Other failures under the limit read like
+# damaged input, which they then count as.
+OUT_OF_MEMORY = (
+    "Cannot allocate memory",
+    "malloc of size",
+    "out of memory",
+    "Out of memory",
+    "Resource temporarily unavailable",
+)
 # Phrases in ffmpeg's errors that blame this machine or its configuration, not the upload.
 # Any other failure of an input that probed fine is the input's: ffmpeg's wording for damaged
 # files varies too much between versions and demuxers to list it.
 OUR_FAULTS = (
     "No space left on device",
-    "Cannot allocate memory",
+    "Cannot allocate memory",  # without a memory limit: the machine ran out
     "Permission denied",
     "Unrecognized option",
     "Option not found",
     "Unknown encoder",
     "Error opening output",
     "Error splitting the argument list",
+)
+# Killed from outside (the kernel's out-of-memory killer, a shutdown): try again later. Any
+# other signal is a crash, which happens again on the same input (a failed allocation under
+# the memory limit that nothing checked, or a bug the file triggers).
+OUTSIDE_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+# A converted file may be this much longer than the limit (rounding, audio priming).
+OUTPUT_DURATION_MARGIN = 1.0
+# Our own converted files are only checked for their length.
+UNLIMITED = MediaLimits(
+    max_duration=math.inf,
+    max_side=2**31 - 1,
+    max_pixels=2**31 - 1,
+    max_streams=2**31 - 2,
+    max_frame_rate=math.inf,
 )
 
 BAD_INPUT = (
@@ -36,6 +74,7 @@ BAD_INPUT = (
 OUR_FAULT = "The video could not be converted because of a problem on our side."
 TOO_SLOW = "Converting the video took too long and was stopped."
 NO_POSTER = "We could not take a preview picture from the video."
+NEEDS_MEMORY = "The video needs more memory than this site allows to convert it."
 
 
 def convert(
@@ -44,18 +83,44 @@ def convert(
     *,
     ffmpeg: str,
     extra_args: Sequence[str] = (),
-    timeout: float,
+    timeout: float | None = None,
+    limits: MediaLimits | None = None,
+    budget: Budget | None = None,
 ) -> MediaInfo:
     """Convert `src` to a browser-ready MP4 at `dst` and return the probed output.
 
+    The input is probed in a bounded child process and refused (LimitExceeded) beyond
+    `limits`; ffmpeg then runs within `budget`: its memory, the output's size, and a time limit
+    of budget.timeout_for(the input's duration) unless `timeout` is given. The output is checked
+    too: a file whose header hid its length fails with LimitExceeded("duration").
     `extra_args` are the operator's output options (e.g. ["-strict", "-2"]); they come after
     the planned ones, so they can override them. `dst` is removed if anything fails.
     """
-    info = probe(src)
+    limits = limits or MediaLimits()
+    budget = budget or Budget()
+    info = probe_isolated(
+        src,
+        limits=limits,
+        memory_bytes=budget.probe_memory_bytes,
+        seconds=budget.probe_seconds,
+    )
     plan = plan_conversion(info)
+    if timeout is None:
+        # A length the headers do not tell may be any accepted one.
+        duration = info.duration if info.duration is not None else limits.max_duration
+        timeout = budget.timeout_for(duration)
     try:
-        transcode(src, dst, plan, ffmpeg=ffmpeg, extra_args=extra_args, timeout=timeout)
-        output = _probe_output(dst)
+        transcode(
+            src,
+            dst,
+            plan,
+            ffmpeg=ffmpeg,
+            extra_args=extra_args,
+            timeout=timeout,
+            limits=limits,
+            budget=budget,
+        )
+        output = _probe_output(dst, max_duration=limits.max_duration)
         _verify(output, plan, expect_audio=info.audio is not None)
     except BaseException:
         Path(dst).unlink(missing_ok=True)
@@ -71,10 +136,33 @@ def transcode(
     ffmpeg: str,
     extra_args: Sequence[str] = (),
     timeout: float,
+    limits: MediaLimits | None = None,
+    budget: Budget | None = None,
 ) -> None:
-    """Run ffmpeg on `src` following `plan`. The input whitelists apply even without probe()."""
-    args = [*ffmpeg_input(src), *plan.ffmpeg_args, *extra_args, "-f", "mp4", file_url(dst)]
-    run_ffmpeg(ffmpeg, args, timeout=timeout)
+    """Run ffmpeg on `src` following `plan`, within `budget`. The input whitelists and the
+    decoders' limits apply even without probe(). Raises OutputTooLarge when ffmpeg stopped at
+    budget.max_output_bytes."""
+    limits = limits or MediaLimits()
+    budget = budget or Budget()
+    args = [
+        *["-max_streams", str(limits.format_max_streams())],
+        *["-max_pixels", str(limits.decoder_max_pixels())],  # no larger picture is decoded
+        *ffmpeg_input(src),
+        *plan.ffmpeg_args,
+        *extra_args,
+        # After extra_args, which must not lift it. ffmpeg stops writing once the file has
+        # reached it, and exits as if it had finished.
+        *["-fs", str(budget.max_output_bytes)],
+        *["-f", "mp4", file_url(dst)],
+    ]
+    run_ffmpeg(ffmpeg, args, timeout=timeout, memory_bytes=budget.memory_bytes)
+    written = os.path.getsize(dst) if os.path.exists(dst) else 0
+    if written >= budget.max_output_bytes:
+        raise OutputTooLarge(
+            allowed=budget.max_output_bytes,
+            actual=written,
+            detail=f"ffmpeg stopped at -fs {budget.max_output_bytes}, wrote {written} bytes",
+        )
 
 
 def extract_poster(
@@ -83,16 +171,21 @@ def extract_poster(
     *,
     ffmpeg: str,
     timeout: float,
+    budget: Budget | None = None,
 ) -> None:
-    """Write a JPEG poster from a converted video: at 1 s, or the middle of shorter clips."""
+    """Write a JPEG poster from a converted video: at 1 s, or the middle of shorter clips.
+    ffmpeg runs under budget.memory_bytes."""
+    memory_bytes = (budget or Budget()).memory_bytes
     duration = _probe_output(video).duration or 0.0
     at = 1.0 if duration >= 2 else duration / 2
     # Seeking can land past the only frame of a very short clip: ffmpeg 5 then writes nothing,
     # ffmpeg 9 fails. Either way, try again with the first frame.
     with contextlib.suppress(ConversionFailed):
-        _poster_at(video, poster_jpg, at, ffmpeg=ffmpeg, timeout=timeout)
+        _poster_at(video, poster_jpg, at, ffmpeg=ffmpeg, timeout=timeout, memory_bytes=memory_bytes)
     if not _written(poster_jpg):
-        _poster_at(video, poster_jpg, 0.0, ffmpeg=ffmpeg, timeout=timeout)
+        _poster_at(
+            video, poster_jpg, 0.0, ffmpeg=ffmpeg, timeout=timeout, memory_bytes=memory_bytes
+        )
     if not _written(poster_jpg):
         raise ConversionFailed(NO_POSTER, permanent=True, detail="ffmpeg wrote no frame")
 
@@ -104,18 +197,22 @@ def _poster_at(
     *,
     ffmpeg: str,
     timeout: float,
+    memory_bytes: int,
 ) -> None:
     args = ["-ss", f"{seconds:.3f}", *ffmpeg_input(video), "-map", "0:V:0", "-frames:v", "1"]
     args += ["-q:v", "2", "-update", "1", "-f", "image2", file_url(poster_jpg)]
-    run_ffmpeg(ffmpeg, args, timeout=timeout)
+    run_ffmpeg(ffmpeg, args, timeout=timeout, memory_bytes=memory_bytes)
 
 
 def _written(path: str | os.PathLike[str]) -> bool:
     return os.path.exists(path) and os.path.getsize(path) > 0
 
 
-def run_ffmpeg(ffmpeg: str, args: Sequence[str], *, timeout: float) -> None:
-    """Run ffmpeg with `args`; raise ConversionTimeout or ConversionFailed when it fails."""
+def run_ffmpeg(
+    ffmpeg: str, args: Sequence[str], *, timeout: float, memory_bytes: int | None = None
+) -> None:
+    """Run ffmpeg with `args`, its address space limited to `memory_bytes` (RLIMIT_AS) when
+    given; raise ConversionTimeout or ConversionFailed when it fails."""
     command = [ffmpeg, "-nostdin", "-hide_banner", "-y", "-loglevel", "error", "-nostats", *args]
     process = subprocess.Popen(
         command,
@@ -123,10 +220,11 @@ def run_ffmpeg(ffmpeg: str, args: Sequence[str], *, timeout: float) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # own process group, so a timeout kills everything it started
-        preexec_fn=_die_with_parent,
+        preexec_fn=lambda: _limit_child(memory_bytes),
     )
+    stderr = _StderrTail(process, stop_on=OUT_OF_MEMORY if memory_bytes is not None else ())
     try:
-        _, stderr_bytes = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
         raise ConversionTimeout(TOO_SLOW, detail=f"ffmpeg killed after {timeout:g} s") from None
@@ -134,34 +232,112 @@ def run_ffmpeg(ffmpeg: str, args: Sequence[str], *, timeout: float) -> None:
         # E.g. Celery's soft time limit or Ctrl-C: never leave ffmpeg running behind us.
         _kill(process)
         raise
+    finally:
+        stderr.join()
     if process.returncode == 0:
         return
-    stderr = stderr_bytes.decode("utf-8", "replace")
-    tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
-    detail = f"ffmpeg exit {process.returncode}: {tail}"
-    # Killed by a signal (e.g. out of memory) is never the input's fault.
-    input_fault = process.returncode > 0 and not any(p in stderr for p in OUR_FAULTS)
-    raise ConversionFailed(
-        BAD_INPUT if input_fault else OUR_FAULT, permanent=input_fault, detail=detail
+    raise _failure(
+        process.returncode,
+        stderr.text(),
+        memory_limited=memory_bytes is not None,
+        stopped_out_of_memory=stderr.stopped,
     )
+
+
+class _StderrTail:
+    """Reads ffmpeg's stderr as it comes and keeps only its end.
+
+    A damaged input can make ffmpeg print a line per frame, and ffmpeg 9 out of memory can
+    print "Cannot allocate memory" in a loop, or hang, without ever exiting: on a phrase of
+    `stop_on`, ffmpeg is killed at once.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], *, stop_on: Sequence[str]) -> None:
+        self.process = process
+        self.stop_on = [phrase.encode() for phrase in stop_on]
+        self.tail = b""
+        self.stopped = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := self.process.stderr.read1(STDERR_KEPT_BYTES):
+            self.tail = (self.tail + chunk)[-STDERR_KEPT_BYTES:]
+            if not self.stopped and any(phrase in self.tail for phrase in self.stop_on):
+                self.stopped = True
+                if self.process.returncode is None:  # not reaped: the group is still ours
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.process.pid, signal.SIGKILL)
+
+    def join(self) -> None:
+        self.thread.join()
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+
+    def text(self) -> str:
+        return self.tail.decode("utf-8", "replace")
+
+    def last_lines(self) -> str:
+        return "\n".join(self.text().strip().splitlines()[-STDERR_TAIL_LINES:])
+
+
+def _failure(
+    returncode: int, stderr: str, *, memory_limited: bool, stopped_out_of_memory: bool
+) -> ConversionFailed:
+    tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
+    if returncode < 0:
+        name = signal.strsignal(-returncode)
+        detail = f"ffmpeg killed by signal {-returncode} ({name}): {tail}"
+    else:
+        detail = f"ffmpeg exit {returncode}: {tail}"
+    if _says(stderr, CANNOT_START):
+        return ConversionFailed(OUR_FAULT, permanent=False, detail=detail)
+    if _says(stderr, OVER_LIMITS):
+        return ConversionFailed(BAD_INPUT, permanent=True, detail=detail)
+    if stopped_out_of_memory or (memory_limited and _says(stderr, OUT_OF_MEMORY)):
+        # RLIMIT_AS is per process and deterministic: this input needs more than the budget
+        # every time, so trying again cannot help.
+        return ConversionFailed(NEEDS_MEMORY, permanent=True, detail=detail)
+    if returncode < 0:
+        permanent = -returncode not in OUTSIDE_SIGNALS  # a crash happens again
+        return ConversionFailed(
+            BAD_INPUT if permanent else OUR_FAULT, permanent=permanent, detail=detail
+        )
+    if _says(stderr, OUR_FAULTS):
+        return ConversionFailed(OUR_FAULT, permanent=False, detail=detail)
+    return ConversionFailed(BAD_INPUT, permanent=True, detail=detail)
+
+
+def _says(stderr: str, phrases: Sequence[str]) -> bool:
+    return any(phrase in stderr for phrase in phrases)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+    process.wait()
 
 
-def _die_with_parent() -> None:
-    # Runs in the child before exec: ask Linux to SIGKILL ffmpeg if our worker dies.
+def _limit_child(memory_bytes: int | None) -> None:
+    # Runs in the child before exec. Ask Linux to SIGKILL ffmpeg if our worker dies.
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if memory_bytes is not None:
+        lower_rlimit(resource.RLIMIT_AS, memory_bytes)
+    lower_rlimit(resource.RLIMIT_CORE, 0)  # a crash must not dump gigabytes on the disk
 
 
-def _probe_output(path: str | os.PathLike[str]) -> MediaInfo:
+def _probe_output(path: str | os.PathLike[str], *, max_duration: float = math.inf) -> MediaInfo:
+    """Probe a file ffmpeg wrote: only its length is limited (its header now tells the truth)."""
+    limits = replace(UNLIMITED, max_duration=max_duration + OUTPUT_DURATION_MARGIN)
     try:
-        return probe(path)
+        return probe(path, limits)
+    except LimitExceeded as exc:
+        raise LimitExceeded(
+            exc.limit, allowed=max_duration, actual=exc.actual, detail=f"output: {exc.detail}"
+        ) from exc
     except InvalidMedia as exc:
         raise ConversionFailed(BAD_INPUT, permanent=True, detail=f"output: {exc}") from exc
 

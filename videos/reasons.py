@@ -6,7 +6,8 @@ translation catalogs; the tests check this list stays in step with the package.
 
 from django.utils.translation import gettext_noop
 
-# Sentences of the transcoding package (transcoding/probe.py, run.py, binary.py).
+# Sentences of the transcoding package (transcoding/probe.py, isolated.py, run.py, binary.py).
+# Limits (limits.py) carry numbers: videos/limits.py words them from the limit's fields.
 TRANSCODING = [
     gettext_noop(
         "This type of file is not accepted. Please upload a video file such as MP4, MOV, AVI, "
@@ -24,6 +25,12 @@ TRANSCODING = [
     gettext_noop("Converting the video took too long and was stopped."),
     gettext_noop("We could not take a preview picture from the video."),
     gettext_noop("The video converter is not installed on the server."),
+    gettext_noop("The file needs more memory than this site allows to read it."),
+    gettext_noop("The file took too long to read."),
+    gettext_noop(
+        "The file could not be checked because of a problem on our side. Please try again."
+    ),
+    gettext_noop("The video needs more memory than this site allows to convert it."),
 ]
 
 # Sentences of the worker itself (videos/services.py).

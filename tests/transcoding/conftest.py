@@ -12,6 +12,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
+from tests import bombs
 from transcoding import find_ffmpeg
 
 GEN_FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -116,3 +117,26 @@ def ffmpeg(request: pytest.FixtureRequest) -> str:
 
 def has_ffprobe() -> bool:
     return shutil.which("ffprobe") is not None
+
+
+@pytest.fixture(scope="session")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """bomb(name) -> path of the hostile file `name` (see tests/bombs.py), made on first use."""
+    folder = tmp_path_factory.mktemp("bombs")
+    makers: dict[str, Callable[[Path], Path]] = {
+        "late_frame.mkv": bombs.late_frame_mkv,
+        "late_frame_hidden.mkv": lambda path: bombs.late_frame_mkv(path, hide_duration=True),
+        "three_frames_vfr.mkv": bombs.three_frames_vfr,
+        "fast_1000fps.mkv": bombs.fast_clip,
+        "canvas.gif": bombs.gif_canvas,
+        "canvas.h264": bombs.h264_canvas,
+        "streams.mkv": bombs.many_streams,
+        "streams.mp4": bombs.many_streams,
+        "big_black.mkv": bombs.big_black_clip,
+    }
+
+    def make(name: str) -> Path:
+        path = folder / name
+        return path if path.exists() else makers[name](path)
+
+    return make

@@ -61,7 +61,8 @@ def test_timeout_kills_ffmpeg(clip, ffmpeg, tmp_path, monkeypatch):
         convert(clip("big_1440p.mp4"), dst, ffmpeg=ffmpeg, timeout=0.001)
     assert not raised.value.permanent
     assert "too long" in raised.value.reason
-    assert started[0].returncode == -signal.SIGKILL
+    ffmpeg_runs = [p for p in started if p.args[0] == ffmpeg]  # not the probe's child
+    assert ffmpeg_runs[0].returncode == -signal.SIGKILL
     assert not dst.exists()
 
 
