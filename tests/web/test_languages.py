@@ -102,7 +102,9 @@ def test_every_transcoding_reason_has_a_translation():
 
     from videos import reasons
 
-    modules = [importlib.import_module(f"transcoding.{name}") for name in ("probe", "isolated", "run")]
+    modules = [
+        importlib.import_module(f"transcoding.{name}") for name in ("probe", "isolated", "run")
+    ]
     sentences = [
         value
         for module in map(vars, modules)
