@@ -33,7 +33,7 @@ def permanent_failure(error: Exception) -> bool:
     Anything else (a server that does not answer, throttling, a full mailbox on the way) is
     temporary and tried again.
     """
-    from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
+    from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 
     if isinstance(error, BadHeaderError | AnymailRecipientsRefused | AnymailInvalidAddress):
         return True
@@ -41,6 +41,6 @@ def permanent_failure(error: Exception) -> bool:
         return True
     if isinstance(error, smtplib.SMTPResponseException):
         return 500 <= error.smtp_code < 600  # 4xx are "try again later"
-    if isinstance(error, AnymailAPIError):
-        return "MessageRejected" in str(error)  # SES refused this message; throttling is not
+    # SES answers MessageRejected for an unverified sender too: the operator's to fix, so it
+    # stays temporary like every other API error.
     return False
