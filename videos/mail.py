@@ -39,7 +39,7 @@ def permanent_failure(error: Exception) -> bool:
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return True
-    if isinstance(error, smtplib.SMTPResponseException):
+    if isinstance(error, smtplib.SMTPDataError):  # the server refused this message's content
         return 500 <= error.smtp_code < 600  # 4xx are "try again later"
     # SES answers MessageRejected for an unverified sender too: the operator's to fix, so it
     # stays temporary like every other API error.
