@@ -67,3 +67,17 @@ def test_an_entry_waiting_for_its_retry_pause_is_not_taken_early(contest, clips)
     assert services.video_waiting_since(video_id=video.id) > timezone.now()
     Video.objects.filter(id=video.id).update(available_at=timezone.now())
     assert services.video_convert_next(hint=video.id).status == "ready"
+
+
+def test_a_message_converts_the_entry_whose_turn_it_is(alice, bob, clips, caplog):
+    flood = make_contest(alice, "flood")
+    other = make_contest(bob, "other")
+    first, second = queue(flood, clips[".flv"], 2, "f")
+    lone = stored_video(other, clips[".flv"], email="lone@example.com")
+    services.video_convert_next(hint=first.id)
+    # The flood's second message: the other contest's turn comes first, and the log says so.
+    with caplog.at_level("INFO", logger="videos.services"):
+        assert services.video_convert_next(hint=second.id).id == lone.id
+    (turn,) = [r for r in caplog.records if getattr(r, "event", "") == "job_turn"]
+    assert (turn.video_id, turn.message_for) == (str(lone.id), str(second.id))
+    assert services.video_convert_next(hint=lone.id).id == second.id

@@ -313,7 +313,11 @@ def video_convert_next(*, hint=None) -> Video | None:
                     "turn taken: message for %s converts %s",
                     hint,
                     video_id,
-                    extra={"event": "job_turn", "video_id": str(video_id), "message": str(hint)},
+                    extra={
+                        "event": "job_turn",
+                        "video_id": str(video_id),
+                        "message_for": str(hint),
+                    },
                 )
             return _convert_claimed(video)
     return None
