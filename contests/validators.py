@@ -58,7 +58,7 @@ def validate_banner(image) -> None:
     if image.size > settings.MAX_BANNER_BYTES:
         raise ValidationError(
             _("The banner is larger than %(size)s MB.")
-            % {"size": settings.MAX_BANNER_BYTES // 2**20},
+            % {"size": f"{settings.MAX_BANNER_BYTES / 2**20:g}"},
             code="banner_too_large",
         )
     position = image.tell() if hasattr(image, "tell") else None

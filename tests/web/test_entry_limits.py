@@ -160,3 +160,26 @@ def test_an_unconfirmed_organizers_contest_takes_no_entries(api, contest, clips)
     contest.owner.email_confirmed_at = timezone.now() - timedelta(minutes=1)
     contest.owner.save()
     assert upload(api, contest, clips[".avi"]).status_code == 202
+
+
+def test_a_file_over_a_media_limit_is_refused_naming_the_limit(api, client, contest, tmp_path):
+    from tests import bombs
+
+    canvas = bombs.gif_canvas(tmp_path / "canvas.gif")
+    refused = api.post(
+        f"/api/v1/contests/{contest.slug}/videos", entry(canvas), HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["file"] == [
+        "La imagen mide 16000 píxeles de ancho o de alto; lo máximo que se acepta es 4096."
+    ]
+    page = client.post("/summer-shorts/", entry_form(canvas))
+    assert "16000 pixels wide or high; the most accepted is 4096" in page.content.decode()
+    assert not Video.objects.exists()
+
+
+def test_the_media_limits_are_configurable(api, contest, clips, settings):
+    settings.MAX_DURATION_SECONDS = 0.5  # the clips last a second
+    refused = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(clips[".avi"]))
+    assert refused.status_code == 422
+    assert "the longest accepted is 0:01" in refused.json()["detail"]
