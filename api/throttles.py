@@ -9,6 +9,7 @@ import math
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -29,6 +30,7 @@ class PerNetworkThrottle(SimpleRateThrottle):
     """
 
     setting: str  # the settings name of the allowed count an hour
+    refusal: str  # the message over the limit, with %(count)s and %(minutes)s
 
     def get_rate(self) -> str:
         return f"{getattr(settings, self.setting)}/hour"
@@ -49,29 +51,26 @@ class PerNetworkThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     def message(self) -> str:
-        raise NotImplementedError
+        minutes = max(1, math.ceil((self.wait() or 60) / 60))
+        return _(self.refusal) % {"count": self.num_requests, "minutes": minutes}
 
 
 class UploadsPerNetwork(PerNetworkThrottle):
     scope = "uploads"
     setting = "UPLOADS_PER_ADDRESS_HOUR"
-
-    def message(self) -> str:
-        return _(
-            "Too many uploads from your network: at most %(count)s an hour. "
-            "Please try again in %(minutes)s minutes."
-        ) % {"count": self.num_requests, "minutes": _minutes(self.wait())}
+    refusal = gettext_noop(
+        "Too many uploads from your network: at most %(count)s an hour. "
+        "Please try again in %(minutes)s minutes."
+    )
 
 
 class SignupsPerNetwork(PerNetworkThrottle):
     scope = "signups"
     setting = "SIGNUPS_PER_ADDRESS_HOUR"
-
-    def message(self) -> str:
-        return _(
-            "Too many sign-ups from your network: at most %(count)s an hour. "
-            "Please try again in %(minutes)s minutes."
-        ) % {"count": self.num_requests, "minutes": _minutes(self.wait())}
+    refusal = gettext_noop(
+        "Too many sign-ups from your network: at most %(count)s an hour. "
+        "Please try again in %(minutes)s minutes."
+    )
 
 
 def enforce(throttle_class: type[PerNetworkThrottle], request) -> None:
@@ -79,7 +78,3 @@ def enforce(throttle_class: type[PerNetworkThrottle], request) -> None:
     throttle = throttle_class()
     if not throttle.allow_request(request, None):
         raise LimitReached(throttle.message(), throttle.wait() or 60)
-
-
-def _minutes(seconds: float | None) -> int:
-    return max(1, math.ceil((seconds or 60) / 60))
