@@ -44,6 +44,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/upload_to_email.py
+	$(BIN)/python bench/attacks.py
 
 clean:
 	rm -rf $(VENV) var
