@@ -165,3 +165,26 @@ def test_an_entry_of_another_contest_waits_one_conversion_not_thirty(service, or
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_new_account_cannot_make_the_site_mail_strangers(service, tmp_path):
+    account = {"name": "Phil", "email": "phil@example.com", "password": "phil-long-password"}
+    assert requests.post(f"{service.url}/api/v1/organizers", json=account, timeout=30).ok
+    token = requests.post(f"{service.url}/api/v1/auth/token", json=account, timeout=30).json()
+    phil = requests.Session()
+    phil.headers["Authorization"] = f"Bearer {token['token']}"
+    contest = {
+        "name": "Win!\r\nBcc: everyone@example.com",
+        "slug": "phish",
+        "starts_at": "2020-01-01T00:00:00Z",
+        "ends_at": "2099-01-01T00:00:00Z",
+    }
+    refused = phil.post(f"{service.url}/api/v1/contests", json=contest, timeout=30)
+    assert refused.status_code == 400 and "name" in refused.json()["errors"]
+    contest["name"] = "Claim your prize at evil.example"
+    assert phil.post(f"{service.url}/api/v1/contests", json=contest, timeout=30).status_code == 201
+    entry = upload(service, make_clip(tmp_path / "bait.flv"), "victim@example.com", "phish")
+    assert entry.status_code == 409  # its organizer has not confirmed an address
+    assert "confirmed" in entry.json()["detail"]
+    time.sleep(2)
+    assert service.emails_to("victim@example.com") == []
