@@ -62,6 +62,10 @@ DEFAULTS: dict[str, str | None] = {
     "max_upload_mb": "2048",
     "convert_timeout": "1800",  # seconds one ffmpeg run may take
     "convert_max_attempts": "3",
+    "job_lease_seconds": "60",  # a running job's claim, renewed by its heartbeat
+    "sweep_seconds": "15",  # how often lapsed jobs, unsent messages and emails are sent again
+    "requeue_after_seconds": "900",  # a queued job whose message was lost is sent again
+    "email_claim_seconds": "120",  # an email being sent is claimed this long
     "forwarded_allow_ips": "127.0.0.1",  # proxies whose X-Forwarded-* headers are believed
     "web_workers": "2",
     "worker_concurrency": "2",

@@ -184,24 +184,35 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CONCURRENCY = loader.as_int(CONFIG, "worker_concurrency")
 # The worker logs through LOGGING (JSON lines, Splunk) instead of replacing it with its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Liveness, not long leases: a running conversion renews its claim every quarter of
+# job_lease_seconds (a heartbeat), so the claim of a dead worker lapses within one lease and the
+# upkeep sweep (every sweep_seconds) hands the job to another worker.
+JOB_LEASE_SECONDS = loader.as_int(CONFIG, "job_lease_seconds")
+SWEEP_SECONDS = loader.as_int(CONFIG, "sweep_seconds")
+# A queued video whose message was lost is sent again after this long; one whose message could
+# not be sent at all (the broker was down) at the next sweep.
+VIDEO_REQUEUE_AFTER_SECONDS = loader.as_int(CONFIG, "requeue_after_seconds")
+# An email being sent is claimed this long; a worker that died while sending lets it lapse.
+EMAIL_CLAIM_SECONDS = loader.as_int(CONFIG, "email_claim_seconds")
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-videos": {"task": "videos.tasks.requeue_stale_videos", "schedule": 60.0},
+    "requeue-stale-videos": {
+        "task": "videos.tasks.requeue_stale_videos",
+        "schedule": float(SWEEP_SECONDS),
+    },
 }
-# How long a claimed conversion may run before another worker may take it over.
-VIDEO_CLAIM_SECONDS = CONVERT_TIMEOUT + 300
-# The broker must not hand a running job to another worker: hide it for longer than the lease.
+# The longest a conversion task may run (Celery's hard limit): ffmpeg's ceiling plus copying.
+JOB_MAX_SECONDS = CONVERT_TIMEOUT + 240
+# The broker must not hand a running job to another worker: hide it for longer than a job runs.
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = queue.broker(
-    CONFIG, DATA_DIR, visibility_timeout=VIDEO_CLAIM_SECONDS + 60
+    CONFIG, DATA_DIR, visibility_timeout=JOB_MAX_SECONDS + 60
 )
 # RabbitMQ's counterpart: how long a worker may hold a job unacknowledged.
-CELERY_TASK_QUEUES = queue.task_queues(ack_timeout=VIDEO_CLAIM_SECONDS + 60)
+CELERY_TASK_QUEUES = queue.task_queues(ack_timeout=JOB_MAX_SECONDS + 60)
 # A job running when the broker connection drops goes on; the claim drops its second delivery.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # No remote control: SQS gives us one queue and no room for its per-worker queues, and no
 # command of ours uses it, so every broker runs the same way.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
-# A queued video whose message was lost is sent again after this long.
-VIDEO_REQUEUE_AFTER_SECONDS = 15 * 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerTokenAuthentication"],

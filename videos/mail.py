@@ -1,9 +1,11 @@
 """Mail: the embedded setup's backend (each message one .eml file), and which failures last."""
 
 import os
+import re
 import smtplib
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import BadHeaderError
@@ -19,7 +21,7 @@ class EmlFileBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
-            name = f"{timezone.now():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}.eml"
+            name = _file_name(message.extra_headers.get("Message-ID", ""))
             partial = self.folder / (name + ".part")
             partial.write_bytes(message.message().as_bytes(linesep="\n"))
             # Readers never see half a message: the .eml name appears complete or not at all.
@@ -44,3 +46,17 @@ def permanent_failure(error: Exception) -> bool:
     # SES answers MessageRejected for an unverified sender too: the operator's to fix, so it
     # stays temporary like every other API error.
     return False
+
+
+def _file_name(message_id: str) -> str:
+    """A message sent again under the same Message-ID replaces its file: one email, not two."""
+    key = re.sub(r"[^A-Za-z0-9.@-]", "", message_id)[:150]
+    if key:
+        return f"{key}.eml"
+    return f"{timezone.now():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}.eml"
+
+
+def message_id(video) -> str:
+    """One Message-ID per entry and outcome: the same email sent twice is recognisably one."""
+    host = urlsplit(settings.WEB_URL).hostname or "localhost"
+    return f"<{video.id}.{video.status}@{host}>"

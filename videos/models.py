@@ -57,7 +57,8 @@ class Video(models.Model):
     available_at = models.DateTimeField(null=True, blank=True)  # not claimed before (backoff)
     started_at = models.DateTimeField(null=True, blank=True)  # last claim: fair turns by contest
     finished_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)  # the email went out (or given up)
+    notify_claimed_until = models.DateTimeField(null=True, blank=True)  # being sent until then
     notify_attempts = models.PositiveSmallIntegerField(default=0)
     notify_error = models.TextField(blank=True)  # why the email could not be sent
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,7 +3,10 @@
 import logging
 import shutil
 import tempfile
+import threading
+import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Max, Min, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
@@ -277,7 +280,10 @@ def _send(task, video_id, *, job: str) -> None:
     try:
         task.delay(str(video_id))
     except Exception:
-        # The requeue sweep finds the row again (queued, or finished without an email).
+        # The next sweep finds the row again: a queued one without enqueued_at, or a finished
+        # one without its email.
+        if job == "convert":
+            Video.objects.filter(id=video_id, status=Status.QUEUED).update(enqueued_at=None)
         logger.exception(
             "could not enqueue %s job for %s; it will be requeued",
             job,
@@ -333,12 +339,29 @@ def video_convert(*, video_id) -> Video | None:
     return _convert_claimed(video) if video is not None else None
 
 
-def video_waiting_since(*, video_id) -> datetime | None:
-    """When a queued video may be claimed, or None when it is not waiting."""
-    row = Video.objects.filter(id=video_id, status=Status.QUEUED).values("available_at").first()
+def video_turn_later(*, video_id) -> float | None:
+    """Seconds after which a message that found nothing to claim should come back, or None.
+
+    Its entry may be pausing before a retry (come back then) or held by a live worker (come
+    back after a lease: if that worker died, the turn is there to finish the job).
+    """
+    row = (
+        Video.objects.filter(id=video_id, status__in=[Status.QUEUED, Status.PROCESSING])
+        .values("status", "available_at", "claimed_until")
+        .first()
+    )
     if row is None:
-        return None
-    return row["available_at"] or timezone.now()
+        return None  # finished or gone: the message is spent
+    now = timezone.now()
+    if row["status"] == Status.QUEUED:
+        waiting = ((row["available_at"] or now) - now).total_seconds()
+        return max(1.0, min(waiting + 1, 300.0))
+    logger.info(
+        "job busy: video %s is being converted by a live worker; this message comes back later",
+        video_id,
+        extra={"event": "job_busy", "video_id": str(video_id)},
+    )
+    return float(settings.JOB_LEASE_SECONDS)
 
 
 def _claimable(now) -> Q:
@@ -383,7 +406,7 @@ def _next_in_turn() -> str | None:
 
 def _claim(video_id) -> Video | None:
     now = timezone.now()
-    claim_until = now + timedelta(seconds=settings.VIDEO_CLAIM_SECONDS)
+    claim_until = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
     claimed = Video.objects.filter(_claimable(now), id=video_id).update(
         status=Status.PROCESSING,
         claimed_until=claim_until,
@@ -393,6 +416,42 @@ def _claim(video_id) -> Video | None:
     if not claimed:
         return None  # finished already, gone, waiting for its retry, or another worker has it
     return Video.objects.select_related("contest").get(id=video_id)
+
+
+@contextmanager
+def _heartbeat(video: Video):
+    """Renew the video's claim while the block runs: proof that its worker is alive.
+
+    A worker that dies stops renewing, and the claim lapses within one lease whatever the
+    time limit; the sweep then hands the job to another worker.
+    """
+    stop = threading.Event()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.JOB_LEASE_SECONDS / 4):
+                try:
+                    Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
+                        claimed_until=timezone.now() + lease
+                    )
+                except DatabaseError as error:  # an outage: renew at the next beat
+                    logger.warning(
+                        "heartbeat failed: video %s: %s",
+                        video.id,
+                        error,
+                        extra={"event": "heartbeat_failed", "video_id": str(video.id)},
+                    )
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{video.id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def conversion_budget() -> transcoding.Budget:
@@ -420,7 +479,8 @@ def _convert_claimed(video: Video) -> Video:
     settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
     try:
-        _convert_in(scratch, video)
+        with _heartbeat(video):
+            _convert_in(scratch, video)
     except (transcoding.TranscodingError, SoftTimeLimitExceeded) as error:
         timed_out = isinstance(error, transcoding.ConversionTimeout | SoftTimeLimitExceeded)
         if isinstance(error, SoftTimeLimitExceeded):
@@ -515,21 +575,47 @@ def _convert_in(scratch: Path, video: Video) -> None:
     video.duration = info.duration
     video.width = info.video.display_width if info.video else None
     video.height = info.video.display_height if info.video else None
-    with transaction.atomic():
-        finished = Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
-            status=Status.READY,
-            converted=video.converted.name,
-            poster=video.poster.name,
-            duration=video.duration,
-            width=video.width,
-            height=video.height,
-            failure_reason="",
-            claimed_until=None,
-            finished_at=timezone.now(),
-        )
-        if finished:
-            transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
+
+    def finish() -> None:
+        with transaction.atomic():
+            finished = Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
+                status=Status.READY,
+                converted=video.converted.name,
+                poster=video.poster.name,
+                duration=video.duration,
+                width=video.width,
+                height=video.height,
+                failure_reason="",
+                claimed_until=None,
+                finished_at=timezone.now(),
+            )
+            if finished:
+                transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
+
+    # A finished conversion is not thrown away for a database that is briefly unreachable.
+    _retry_database(finish, seconds=settings.JOB_LEASE_SECONDS * 2)
     video.status = Status.READY
+
+
+def _retry_database(write, *, seconds: float) -> None:
+    """Run `write`, trying again for up to `seconds` while the database is unreachable."""
+    deadline = time.monotonic() + seconds
+    pause = 0.5
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            logger.warning(
+                "database unreachable, trying again in %.1f s: %s",
+                pause,
+                error,
+                extra={"event": "database_retry"},
+            )
+            connections.close_all()
+            time.sleep(pause)
+            pause = min(pause * 2, 5)
 
 
 def _video_fail(video: Video, reason: str) -> Video:
@@ -588,18 +674,26 @@ NOTIFY_MAX_ATTEMPTS = 10
 def participant_notify(*, video_id) -> bool:
     """Email the participant once that the video is ready, or that it failed. True if sent now.
 
+    The email is claimed for email_claim_seconds and marked sent only once it went out: a
+    worker that dies before or while sending lets the claim lapse, and the sweep sends it
+    again. Its Message-ID is fixed per entry and outcome, so a second send after a crash at
+    the very end overwrites the embedded setup's .eml file (and lets mail clients see one).
     A message refused for good (a bad header, a refused recipient) and a recipient over the
     daily limit are recorded in notify_error and never tried again.
     """
     now = timezone.now()
     claimed = Video.objects.filter(
+        Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
         id=video_id,
         notified_at__isnull=True,
         status__in=[Status.READY, Status.FAILED],
         notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
-    ).update(notified_at=now, notify_attempts=F("notify_attempts") + 1)
+    ).update(
+        notify_claimed_until=now + timedelta(seconds=settings.EMAIL_CLAIM_SECONDS),
+        notify_attempts=F("notify_attempts") + 1,
+    )
     if not claimed:
-        return False  # sent already, given up, or nothing to say yet
+        return False  # sent already, being sent, given up, or nothing to say yet
     video = Video.objects.select_related("contest").get(id=video_id)
     if _recipient_over_daily_limit(video, now):
         return _notify_given_up(video, "daily email limit of this recipient reached")
@@ -619,16 +713,25 @@ def participant_notify(*, video_id) -> bool:
                 "contest": video.contest.name
             }
             body = render_to_string("videos/email/failed.txt", context)
+    message = EmailMessage(
+        subject, body, to=[video.email], headers={"Message-ID": mail.message_id(video)}
+    )
     try:
-        send_mail(subject, body, None, [video.email])
+        message.send()
     except Exception as error:
         if mail.permanent_failure(error):
             return _notify_given_up(video, f"refused: {error}"[:1000])
         if video.notify_attempts >= NOTIFY_MAX_ATTEMPTS:
             _notify_given_up(video, f"gave up after {video.notify_attempts} tries: {error}"[:1000])
         else:  # not sent: let a retry claim it again
-            Video.objects.filter(id=video_id).update(notified_at=None)
+            Video.objects.filter(id=video_id).update(notify_claimed_until=None)
         raise
+    _retry_database(
+        lambda: Video.objects.filter(id=video_id).update(
+            notified_at=timezone.now(), notify_claimed_until=None
+        ),
+        seconds=settings.EMAIL_CLAIM_SECONDS / 2,
+    )
     logger.info(
         "email sent: video %s is %s",
         video.id,
@@ -656,7 +759,9 @@ def _recipient_over_daily_limit(video: Video, now) -> bool:
 
 
 def _notify_given_up(video: Video, error: str) -> bool:
-    Video.objects.filter(id=video.id).update(notify_error=error)
+    Video.objects.filter(id=video.id).update(
+        notify_error=error, notified_at=timezone.now(), notify_claimed_until=None
+    )
     logger.warning(
         "email not sent: video %s: %s",
         video.id,
@@ -703,10 +808,11 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
         video_enqueue(video_id=video_id)
         counts["requeued"] += 1
     unsent = Video.objects.filter(
+        Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
         status__in=[Status.READY, Status.FAILED],
         notified_at__isnull=True,
         notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
-        finished_at__lt=now - timedelta(minutes=5),
+        finished_at__lt=now - timedelta(seconds=settings.SWEEP_SECONDS),
     )
     for video_id in unsent.values_list("id", flat=True):
         notify_enqueue(video_id=video_id)

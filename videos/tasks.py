@@ -3,13 +3,15 @@
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.utils import timezone
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from videos import services
 
-# ffmpeg has settings.CONVERT_TIMEOUT; the task gets a margin for copying files in and out.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+# ffmpeg has at most settings.CONVERT_TIMEOUT; the task gets a margin for copying files.
 CONVERT_SOFT_LIMIT = settings.CONVERT_TIMEOUT + 120
-CONVERT_HARD_LIMIT = settings.CONVERT_TIMEOUT + 240
+CONVERT_HARD_LIMIT = settings.JOB_MAX_SECONDS
 
 
 @shared_task(
@@ -19,16 +21,18 @@ def convert_video(self, video_id: str) -> None:
     """One turn of conversion: the entry whose turn it is, not always `video_id` itself."""
     try:
         done = services.video_convert_next(hint=video_id)
+        come_back = None if done else services.video_turn_later(video_id=video_id)
     except services.TemporaryFailure as failure:
         # Bounded by the attempts counter on the row, not by Celery: the row decides.
         raise self.retry(countdown=failure.retry_after) from failure
-    if done is None:
-        # Nothing could be claimed. If this message's entry is waiting for its retry pause,
-        # keep the turn for it instead of dropping it.
-        waiting_since = services.video_waiting_since(video_id=video_id)
-        if waiting_since is not None:
-            pause = (waiting_since - timezone.now()).total_seconds()
-            raise self.retry(countdown=max(1, min(pause + 1, 300)))
+    except DATABASE_DOWN as error:
+        # Not acknowledged as failed: the job waits for the database like everyone else.
+        close_old_connections()
+        raise self.retry(countdown=min(5 * 2**self.request.retries, 60)) from error
+    if come_back is not None:
+        # Nothing could be claimed, and this message's entry is pausing before a retry or
+        # held by a live worker: keep the turn for later instead of dropping it.
+        raise self.retry(countdown=come_back)
 
 
 @shared_task(
