@@ -26,7 +26,7 @@ web: install
 	$(BIN)/gunicorn config.asgi:application
 
 worker: install
-	$(BIN)/celery -A config worker --beat --loglevel INFO
+	$(BIN)/celery -A config worker --loglevel INFO
 
 ## test: every test, on SQLite; on this machine's servers:
 ##       VIDEOSHARE_TEST_DB=postgresql make test, VIDEOSHARE_TEST_DB=mariadb make test

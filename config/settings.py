@@ -186,7 +186,8 @@ CELERY_WORKER_CONCURRENCY = loader.as_int(CONFIG, "worker_concurrency")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Liveness, not long leases: a running conversion renews its claim every quarter of
 # job_lease_seconds (a heartbeat), so the claim of a dead worker lapses within one lease and the
-# upkeep sweep (every sweep_seconds) hands the job to another worker.
+# upkeep sweep (every sweep_seconds, in each worker's sweeper thread, once for the cluster
+# through a lock in the cache) hands the job to another worker.
 JOB_LEASE_SECONDS = loader.as_int(CONFIG, "job_lease_seconds")
 SWEEP_SECONDS = loader.as_int(CONFIG, "sweep_seconds")
 # A queued video whose message was lost is sent again after this long; one whose message could
@@ -194,12 +195,6 @@ SWEEP_SECONDS = loader.as_int(CONFIG, "sweep_seconds")
 VIDEO_REQUEUE_AFTER_SECONDS = loader.as_int(CONFIG, "requeue_after_seconds")
 # An email being sent is claimed this long; a worker that died while sending lets it lapse.
 EMAIL_CLAIM_SECONDS = loader.as_int(CONFIG, "email_claim_seconds")
-CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-videos": {
-        "task": "videos.tasks.requeue_stale_videos",
-        "schedule": float(SWEEP_SECONDS),
-    },
-}
 # The longest a conversion task may run (Celery's hard limit): ffmpeg's ceiling plus copying.
 JOB_MAX_SECONDS = CONVERT_TIMEOUT + 240
 # The broker must not hand a running job to another worker: hide it for longer than a job runs.
@@ -235,5 +230,3 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGGING = logs.logging_config(CONFIG)
-
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

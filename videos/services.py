@@ -12,6 +12,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
@@ -590,7 +591,7 @@ def _convert_in(scratch: Path, video: Video) -> None:
                 finished_at=timezone.now(),
             )
             if finished:
-                transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
+                transaction.on_commit(lambda: notify_now(video_id=video.id))
 
     # A finished conversion is not thrown away for a database that is briefly unreachable.
     _retry_database(finish, seconds=settings.JOB_LEASE_SECONDS * 2)
@@ -626,7 +627,7 @@ def _video_fail(video: Video, reason: str) -> Video:
             claimed_until=None,
             finished_at=timezone.now(),
         )
-        transaction.on_commit(lambda: notify_enqueue(video_id=video.id))
+        transaction.on_commit(lambda: notify_now(video_id=video.id))
     logger.warning(
         "conversion failed: video %s: %s",
         video.id,
@@ -659,6 +660,21 @@ def _video_release(video: Video) -> int:
 
 
 # ---------------------------------------------------------------- notify
+
+
+def notify_now(*, video_id) -> None:
+    """Send the email from this worker as soon as the entry is finished, so it never waits
+    behind queued conversions; a failure goes to the email task's retries on the queue."""
+    try:
+        participant_notify(video_id=video_id)
+    except Exception as error:
+        logger.warning(
+            "email not sent yet: video %s: %s; it will be tried again",
+            video_id,
+            error,
+            extra={"event": "email_retry", "video_id": str(video_id)},
+        )
+        notify_enqueue(video_id=video_id)
 
 
 def notify_enqueue(*, video_id) -> None:
@@ -783,6 +799,20 @@ def video_set_hidden(*, video: Video, hidden: bool) -> Video:
     Video.objects.filter(id=video.id).update(hidden=hidden)
     video.hidden = hidden
     return video
+
+
+SWEEP_LOCK = "videos:sweep"
+
+
+def upkeep_sweep() -> dict[str, int] | None:
+    """videos_requeue_stale, once per sweep_seconds for the whole cluster.
+
+    Every worker runs a sweeper; the first to take the lock in the shared cache sweeps, the
+    others skip this round. Returns the counts, or None when another worker had the turn.
+    """
+    if not cache.add(SWEEP_LOCK, "1", timeout=max(1, settings.SWEEP_SECONDS - 1)):
+        return None
+    return videos_requeue_stale()
 
 
 def videos_requeue_stale(*, now=None) -> dict[str, int]:

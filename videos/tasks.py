@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers that take an id and call a service."""
+"""Celery tasks: thin wrappers that take an id and call a service; the worker's sweeper."""
+
+import logging
+import threading
+import time
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -7,6 +11,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 
 from videos import services
 
+logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 # ffmpeg has at most settings.CONVERT_TIMEOUT; the task gets a margin for copying files.
@@ -50,10 +55,26 @@ def notify_participant(self, video_id: str) -> None:
 
 @shared_task(soft_time_limit=120, time_limit=180)
 def requeue_stale_videos() -> dict:
+    """The sweep as a task, for operators (`manage.py requeue_stale_videos` runs it in place)."""
     return services.videos_requeue_stale()
 
 
 @worker_ready.connect
-def requeue_on_start(**kwargs) -> None:
-    """A worker that starts picks up what a dead one left behind, without waiting for beat."""
-    requeue_stale_videos.delay()
+def start_sweeper(**kwargs) -> None:
+    """Each worker sweeps in a thread of its main process, never queued behind conversions; a
+    lock in the shared cache lets one sweep run per interval for the whole cluster. A worker
+    that starts sweeps at once: it picks up what a dead one left behind."""
+    threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
+
+
+def _sweep_forever() -> None:
+    while True:
+        try:
+            counts = services.upkeep_sweep()
+            if counts and any(counts.values()):
+                logger.info("sweep: %s", counts, extra={"event": "sweep", **counts})
+        except Exception:  # e.g. the database is down: the next round tries again
+            logger.exception("sweep failed", extra={"event": "sweep_failed"})
+        finally:
+            close_old_connections()
+        time.sleep(settings.SWEEP_SECONDS)

@@ -86,7 +86,7 @@ class Service:
         return self
 
     def start_worker(self, name: str) -> None:
-        self.spawn(name, [str(BIN / "celery"), "-A", "config", "worker", "--beat", "-l", "INFO",
+        self.spawn(name, [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO",
                           "--concurrency", "2", "-n", f"{name}@%h"])  # fmt: skip
 
     def spawn(self, name: str, command: list[str]) -> None:

@@ -12,9 +12,9 @@ from tests.queues import brokers
 
 pytestmark = pytest.mark.e2e
 
-# What settings.py derives from the default convert_timeout (1800 s): the claim's lease
-# (+300 s) and the broker's hold on a taken job (+60 s).
-JOB_HOLD_SECONDS = 1800 + 300 + 60
+# What settings.py derives from the default convert_timeout (1800 s): the task's hard limit
+# (+240 s) and the broker's hold on a taken job (+60 s).
+JOB_HOLD_SECONDS = 1800 + 240 + 60
 
 
 @pytest.fixture(scope="module")
