@@ -15,10 +15,11 @@ Other gunicorn settings can be changed at start with GUNICORN_CMD_ARGS (e.g.
 
 import logging
 import resource
+from pathlib import Path
 
 from uvicorn_worker import UvicornWorker
 
-from config import loader
+from config import cleanup, loader
 from config.logs import JsonFormatter
 
 _config = loader.load()
@@ -67,8 +68,13 @@ worker_class = Worker
 
 
 def on_starting(server):
-    """Every connection and every upload being received holds a file descriptor: allow as
-    many as the system lets this process have (the soft limit is often 1024)."""
+    """Uploads a crash left half-received are removed. Every connection and every upload being
+    received holds a file descriptor: allow as many as the system lets this process have (the
+    soft limit is often 1024)."""
+    uploads = Path(_config["data_dir"]).resolve() / "tmp"
+    removed = cleanup.remove_stale(uploads, older_than=cleanup.UPLOAD_IDLE_SECONDS)
+    if removed:
+        server.log.info("removed %s stale upload files from %s", removed, uploads)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == hard:
         return

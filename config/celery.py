@@ -4,7 +4,7 @@ import os
 from celery import Celery
 from celery.signals import worker_init, worker_process_shutdown
 
-from config import queue
+from config import cleanup, queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,3 +22,14 @@ def flush_logs(**kwargs) -> None:
 @worker_init.connect
 def prepare_queue(**kwargs) -> None:
     queue.sqs_visibility_ensure(app.conf.broker_url, app.conf.broker_transport_options)
+
+
+@worker_init.connect
+def remove_stale_scratch(**kwargs) -> None:
+    """Scratch folders of conversions a crash ended. A live one on this machine is younger
+    than the longest a job may run."""
+    from django.conf import settings
+
+    removed = cleanup.remove_stale(settings.SCRATCH_DIR, older_than=settings.JOB_MAX_SECONDS)
+    if removed:
+        logging.getLogger(__name__).info("removed %s stale scratch folders", removed)
