@@ -98,3 +98,37 @@ def test_the_same_email_sent_twice_leaves_one_file(tmp_path: Path):
         message.extra_headers["Message-ID"] = "<abc.ready@videos.example.org>"
         backend.send_messages([message])
     assert [p.name for p in tmp_path.iterdir()] == ["abc.ready@videos.example.org.eml"]
+
+
+def test_a_failure_on_our_side_waits_without_using_up_the_entrys_attempts(
+    contest, clips, mailoutbox
+):
+    video = stored_video(contest, clips[".avi"])
+    video.original.storage.delete(video.original.name)  # storage lost it: our problem
+    for _ in range(5):  # more than convert_max_attempts
+        with pytest.raises(services.TemporaryFailure) as setback:
+            services.video_convert(video_id=video.id)
+        assert setback.value.retry_after >= 30
+        Video.objects.filter(id=video.id).update(available_at=None)  # the pause is over
+    video.refresh_from_db()
+    assert (video.status, video.attempts, video.failure_reason) == ("queued", 0, "")
+    assert mailoutbox == []
+
+
+def test_after_a_day_of_failures_on_our_side_the_entry_ends_saying_so(contest, clips):
+    video = stored_video(contest, clips[".avi"])
+    video.original.storage.delete(video.original.name)
+    Video.objects.filter(id=video.id).update(created_at=timezone.now() - timedelta(hours=25))
+    assert services.video_convert(video_id=video.id).status == "failed"
+    video.refresh_from_db()
+    assert "our side" in video.failure_reason
+
+
+def test_a_failed_attempt_leaves_no_partial_output_in_public_storage(contest, clips):
+    from django.core.files.base import ContentFile
+
+    video = stored_video(contest, clips["damaged"])
+    storage = video.converted.storage
+    storage.save(f"videos/{video.id}.mp4", ContentFile(b"half a video"))
+    assert services.video_convert(video_id=video.id).status == "failed"
+    assert not storage.exists(f"videos/{video.id}.mp4")

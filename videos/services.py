@@ -503,20 +503,22 @@ def _convert_claimed(video: Video) -> Video:
                 "detail": error.detail[-2000:],  # the end of ffmpeg's output says why
             },
         )
-        if timed_out:
-            Video.objects.filter(id=video.id).update(timeouts=F("timeouts") + 1)
-            video.timeouts += 1
+        _remove_outputs(video)
         if isinstance(error, transcoding.LimitExceeded | transcoding.OutputTooLarge):
             # Stored in the participant's language: the numbers make it a sentence of its own.
             with translation.override(video.language):
                 return _video_fail(video, limit_message(error))
-        if (
-            error.permanent
-            or video.attempts >= settings.CONVERT_MAX_ATTEMPTS
-            or video.timeouts >= MAX_TIMEOUTS
-        ):
+        if error.permanent:
+            return _video_fail(video, error.reason)
+        if not timed_out:
+            return _our_setback(video, error)
+        Video.objects.filter(id=video.id).update(timeouts=F("timeouts") + 1)
+        video.timeouts += 1
+        if video.timeouts >= MAX_TIMEOUTS or video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
             return _video_fail(video, error.reason)
         raise TemporaryFailure(error.reason, retry_after=_video_release(video)) from error
+    except (OperationalError, InterfaceError):
+        raise  # the database is down: the task waits for it; the lease lapses meanwhile
     except Exception as error:
         logger.exception(
             "attempt failed: video %s, attempt %s: conversion broke",
@@ -530,9 +532,8 @@ def _convert_claimed(video: Video) -> Video:
                 "permanent": False,
             },
         )
-        if video.attempts >= settings.CONVERT_MAX_ATTEMPTS:
-            return _video_fail(video, reasons.BROKE)
-        raise TemporaryFailure(str(error), retry_after=_video_release(video)) from error
+        _remove_outputs(video)
+        return _our_setback(video, error)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -645,10 +646,51 @@ def _video_fail(video: Video, reason: str) -> Video:
     return video
 
 
-def _video_release(video: Video) -> int:
-    """Give the job back, to be claimed again after a pause that grows with each attempt.
-    Returns the pause in seconds."""
-    pause = min(30 * video.attempts, 300)
+# Our side may fail for a long time (a full disk, storage down): entries wait, with pauses
+# growing with their wait up to an hour, and end failed only after this long.
+OUTAGE_GIVE_UP = timedelta(hours=24)
+
+
+def _our_setback(video: Video, error: Exception) -> Video:
+    """A failure on our side (disk, storage, ffmpeg missing, a bug), not the input's: it does
+    not use up one of the entry's attempts and is never reported to the participant as their
+    file's fault. The entry is tried again later, after pauses that grow with how long it has
+    waited, and fails (as our problem) only after OUTAGE_GIVE_UP."""
+    waited = timezone.now() - video.created_at
+    reason = getattr(error, "reason", "") or str(error)
+    logger.error(
+        "our side failed: video %s waits (%s): %s",
+        video.id,
+        waited,
+        reason,
+        extra={
+            "event": "our_fault",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "waited_seconds": round(waited.total_seconds()),
+            "reason": reason[:500],
+        },
+    )
+    if waited > OUTAGE_GIVE_UP:
+        return _video_fail(video, reasons.BROKE)
+    Video.objects.filter(id=video.id, attempts__gt=0).update(attempts=F("attempts") - 1)
+    pause = min(max(30.0, waited.total_seconds() / 4), 3600.0)
+    raise TemporaryFailure(reason, retry_after=_video_release(video, pause=pause)) from error
+
+
+def _remove_outputs(video: Video) -> None:
+    """What a failed attempt may have half-written to public storage (a full disk)."""
+    for name in (f"videos/{video.id}.mp4", f"posters/{video.id}.jpg"):
+        try:
+            video.converted.storage.delete(name)
+        except Exception:
+            logger.exception("could not remove %s", name)
+
+
+def _video_release(video: Video, *, pause: float | None = None) -> float:
+    """Give the job back, to be claimed again after a pause (by default growing with each
+    attempt). Returns the pause in seconds."""
+    pause = min(30 * video.attempts, 300) if pause is None else pause
     now = timezone.now()
     Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
         status=Status.QUEUED,
