@@ -1,13 +1,38 @@
 """Every API error is JSON: {"detail": "...", "errors": {field: [messages]}} (errors optional)."""
 
+import errno
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+logger = logging.getLogger(__name__)
+
+
+# How long a client should wait before trying again when a dependency is down.
+RETRY_AFTER_SECONDS = 10
+
+
+class DependencyDown(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
+    default_code = "unavailable"
+
 
 def exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    ):
+        # The database or the disk, not the request: say so, and when to come back.
+        logger.error(
+            "dependency down: %s", exc, extra={"event": "dependency_down", "error": str(exc)}
+        )
+        exc = DependencyDown()
+        exc.wait = RETRY_AFTER_SECONDS
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -17,6 +42,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, DependencyDown):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     data = response.data
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
         response.data = {"detail": str(data["detail"])}
