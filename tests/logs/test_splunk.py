@@ -152,7 +152,10 @@ def test_the_web_and_worker_processes_send_events_from_their_forked_children(hec
     web, worker = service.processes["web"].pid, service.processes["worker"].pid
     try:
         assert requests.get(service.url + "/no-such-page/", timeout=10).status_code == 404
-        # A starting worker runs requeue_stale_videos in a pool process, which logs its end.
+        # A task runs in a pool process, which logs its end.
+        service.manage(
+            "shell", "-c", "from videos.tasks import requeue_stale_videos as t; t.delay()"
+        )
         received = hec.wait_for(
             lambda events: {"ready", "succeeded", "not found"} <= set(map(what, events)),
             "the web's and the worker's events",
