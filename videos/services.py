@@ -280,15 +280,17 @@ def video_enqueue(*, video_id) -> None:
 def _send(task, video_id, *, job: str) -> None:
     try:
         task.delay(str(video_id))
-    except Exception:
+    except Exception as error:
         # The next sweep finds the row again: a queued one without enqueued_at, or a finished
-        # one without its email.
+        # one without its email. One line each, no traceback: during an outage every sweep
+        # meets every waiting row.
         if job == "convert":
             Video.objects.filter(id=video_id, status=Status.QUEUED).update(enqueued_at=None)
-        logger.exception(
-            "could not enqueue %s job for %s; it will be requeued",
+        logger.error(
+            "could not enqueue %s job for %s; it will be sent again: %s",
             job,
             video_id,
+            error,
             extra={"event": "enqueue_failed", "video_id": str(video_id), "job": job},
         )
 

@@ -33,7 +33,8 @@ class Service:
     """config: VideoShare's keys (broker_url="redis://..."); extra_env: other variables (AWS_*).
 
     The database is the test run's kind: SQLite in data_dir, or a fresh database on the run's
-    server, made on start and dropped on stop.
+    server, made on start and dropped on stop. db_engine and rds_* keys given here name another
+    server (a test's own): the fresh database is made on that one.
     """
 
     running: dict[str, "Service"] = {}  # started ones by URL: organizer_session reads its mail
