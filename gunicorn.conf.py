@@ -34,9 +34,10 @@ keepalive = 65
 # Seconds a process may go without telling the master it is alive (its event loop is stuck).
 timeout = 60
 # On SIGTERM: stop accepting, let requests in progress (an upload being received) finish for
-# this long, then stop. The uvicorn side gives up a little earlier, so requests still running
-# are cancelled cleanly (temporary files removed) before the master kills the process.
-graceful_timeout = 90
+# web_drain_seconds, then stop. The uvicorn side gives up a little earlier, so requests still
+# running are cancelled cleanly (temporary files removed) before the master kills the process.
+# Give it the time a large upload takes on your participants' links.
+graceful_timeout = loader.as_int(_config, "web_drain_seconds")
 # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the load balancer's addresses
 # or networks, e.g. 10.0.0.0/16). From anyone else they are ignored: the client address is
 # the peer's, which the rate limits key on.

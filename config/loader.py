@@ -67,6 +67,7 @@ DEFAULTS: dict[str, str | None] = {
     "requeue_after_seconds": "900",  # a queued job whose message was lost is sent again
     "email_claim_seconds": "120",  # an email being sent is claimed this long
     "forwarded_allow_ips": "127.0.0.1",  # proxies whose X-Forwarded-* headers are believed
+    "web_drain_seconds": "90",  # on SIGTERM, uploads in progress get this long to finish
     "web_workers": "2",
     "worker_concurrency": "2",
     # what an upload may declare, checked from its headers before any work is queued

@@ -192,6 +192,23 @@ def test_a_stopping_process_lets_the_upload_it_is_receiving_finish(tmp_path):
         service.stop()
 
 
+@pytest.mark.e2e
+def test_an_upload_that_outlasts_the_drain_time_does_not_hold_the_stop(tmp_path):
+    service = Service(tmp_path, web_drain_seconds="3").start(worker=False)
+    try:
+        web = service.processes["web"]
+        with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
+            sock.sendall(upload_head(service.port, "/health", 2000) + b"x" * 10)
+            time.sleep(0.5)
+            stopping = time.monotonic()
+            web.terminate()
+            web.wait(timeout=30)  # the rest of the body never comes
+            # web_drain_seconds bounds the stop (plus the process's own shutdown).
+            assert time.monotonic() - stopping < 15
+    finally:
+        service.stop()
+
+
 def client_address_logged(site, peer: str, forwarded_for: str) -> str:
     """The client address the app saw (the access log's) for a request from `peer`."""
     probe = f"/health?probe={time.monotonic_ns()}"
