@@ -368,11 +368,9 @@ def video_turn_later(*, video_id) -> float | None:
 
 
 def _claimable(now) -> Q:
-    waiting = Q(status=Status.QUEUED) & (Q(available_at__isnull=True) | Q(available_at__lte=now))
-    abandoned = Q(
-        status=Status.PROCESSING, claimed_until__lt=now, attempts__lt=settings.CONVERT_MAX_ATTEMPTS
-    )
-    return waiting | abandoned
+    # Only queued entries: each was queued together with a message. A lapsed claim is queued
+    # again by the sweep, with a message of its own, so turns and jobs stay one to one.
+    return Q(status=Status.QUEUED) & (Q(available_at__isnull=True) | Q(available_at__lte=now))
 
 
 def _next_in_turn() -> str | None:
@@ -582,7 +580,13 @@ def _convert_in(scratch: Path, video: Video) -> None:
 
     def finish() -> None:
         with transaction.atomic():
-            finished = Video.objects.filter(id=video.id, status=Status.PROCESSING).update(
+            # Still this attempt's: if its claim lapsed meanwhile (a database outage stopped
+            # the heartbeat) and another worker took the entry, that worker finishes it.
+            finished = Video.objects.filter(
+                id=video.id,
+                attempts=video.attempts,
+                status__in=[Status.PROCESSING, Status.QUEUED],
+            ).update(
                 status=Status.READY,
                 converted=video.converted.name,
                 poster=video.poster.name,
@@ -875,9 +879,13 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
         Q(enqueued_at__lt=now - timedelta(seconds=settings.VIDEO_REQUEUE_AFTER_SECONDS))
         | Q(enqueued_at__isnull=True)
     )
-    for video_id in Video.objects.filter(stale_queued | Q(pk__in=expired.values("pk"))).values_list(
-        "id", flat=True
-    ):
+    for video_id in expired.values_list("id", flat=True):  # their workers died: queue again
+        if Video.objects.filter(
+            id=video_id, status=Status.PROCESSING, claimed_until__lt=now
+        ).update(status=Status.QUEUED, claimed_until=None, available_at=None, enqueued_at=now):
+            video_enqueue(video_id=video_id)
+            counts["requeued"] += 1
+    for video_id in Video.objects.filter(stale_queued).values_list("id", flat=True):
         Video.objects.filter(id=video_id).update(enqueued_at=now)
         video_enqueue(video_id=video_id)
         counts["requeued"] += 1
