@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts import tokens
 from accounts.models import User
+from api.throttles import LimitReached
 from contests.validators import validate_single_line
 
 logger = logging.getLogger(__name__)
@@ -23,18 +24,6 @@ logger = logging.getLogger(__name__)
 NAME_MAX_LENGTH = User._meta.get_field("name").max_length
 # At most one confirmation email per account in this many seconds (sign-up's counts).
 CONFIRMATION_EMAIL_INTERVAL = 5 * 60
-
-
-class ConfirmationEmailTooSoon(Exception):
-    """A confirmation email went out moments ago; another may follow in `retry_after` s."""
-
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-        minutes = max(1, math.ceil(retry_after / 60))
-        self.message = _(
-            "We sent you a link a moment ago. You can ask for another in %(minutes)s minutes."
-        ) % {"minutes": minutes}
-        super().__init__(self.message)
 
 
 def organizer_create(*, name: str, email: str, password: str) -> User:
@@ -87,14 +76,19 @@ def organizer_create(*, name: str, email: str, password: str) -> User:
 
 def organizer_confirmation_email_send(*, user: User) -> None:
     """Send the confirmation link again. Raises ValidationError when the address is confirmed
-    already, ConfirmationEmailTooSoon within CONFIRMATION_EMAIL_INTERVAL of the last one."""
+    already, LimitReached within CONFIRMATION_EMAIL_INTERVAL of the last one."""
     if user.email_confirmed_at is not None:
         raise ValidationError(_("Your email address is already confirmed."), code="confirmed")
     # add() succeeds for one caller only, on every web instance: the cache is shared.
     if not cache.add(_last_email_key(user), time.time(), CONFIRMATION_EMAIL_INTERVAL):
         sent_at = cache.get(_last_email_key(user)) or time.time()
         wait = CONFIRMATION_EMAIL_INTERVAL - (time.time() - sent_at)
-        raise ConfirmationEmailTooSoon(max(1, math.ceil(wait)))
+        minutes = max(1, math.ceil(wait / 60))
+        raise LimitReached(
+            _("We sent you a link a moment ago. You can ask for another in %(minutes)s minutes.")
+            % {"minutes": minutes},
+            retry_after=wait,
+        )
     _send_confirmation_email(user)
 
 

@@ -18,9 +18,7 @@ def signup(request):
             throttles.enforce(throttles.SignupsPerNetwork, request)
         except throttles.LimitReached as limit:
             form.add_error(None, str(limit.detail))
-            response = render(request, "accounts/signup.html", {"form": form}, status=429)
-            response["Retry-After"] = str(limit.wait)
-            return response
+            return throttles.refused(render(request, "accounts/signup.html", {"form": form}), limit)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.organizer_create(**form.cleaned_data)
@@ -53,12 +51,9 @@ def confirm_email(request, token: str):
 def confirmation_email_resend(request):
     try:
         services.organizer_confirmation_email_send(user=request.user)
-    except services.ConfirmationEmailTooSoon as refusal:
-        response = render(
-            request, "accounts/confirmation_too_soon.html", {"message": refusal.message}, status=429
-        )
-        response["Retry-After"] = str(refusal.retry_after)
-        return response
+    except throttles.LimitReached as limit:
+        page = render(request, "accounts/confirmation_too_soon.html", {"message": limit.detail})
+        return throttles.refused(page, limit)
     except ValidationError as error:  # confirmed already
         messages.info(request, error.messages[0])
     else:

@@ -42,8 +42,6 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, DependencyDown):
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     data = response.data
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
         response.data = {"detail": str(data["detail"])}

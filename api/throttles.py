@@ -73,6 +73,13 @@ class SignupsPerNetwork(PerNetworkThrottle):
     )
 
 
+def refused(response, limit: LimitReached):
+    """A page's answer over a limit, as the API's: 429 with Retry-After."""
+    response.status_code = 429
+    response["Retry-After"] = str(limit.wait)
+    return response
+
+
 def enforce(throttle_class: type[PerNetworkThrottle], request) -> None:
     """Count this request; raise LimitReached when its network is over the limit."""
     throttle = throttle_class()

@@ -103,10 +103,6 @@ def organizer_confirmation_email(request):
         return refusal
     try:
         account_services.organizer_confirmation_email_send(user=request.user)
-    except account_services.ConfirmationEmailTooSoon as refusal:
-        response = error_response(refusal.message, status.HTTP_429_TOO_MANY_REQUESTS)
-        response["Retry-After"] = str(refusal.retry_after)
-        return response
     except DjangoValidationError as error:
         return error_response(error.messages[0], status.HTTP_409_CONFLICT)
     message = gettext("We sent a new link to %(email)s.") % {"email": request.user.email}

@@ -10,8 +10,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from api import throttles
 from api.serializers import file_url
-from api.throttles import LimitReached
 from contests import selectors, services
 from contests.forms import ContestForm
 from contests.models import Contest
@@ -46,11 +46,10 @@ def contest_new(request):
             contest = services.contest_create(
                 owner=request.user, **{k: v for k, v in data.items() if v is not None}
             )
-        except LimitReached as limit:
+        except throttles.LimitReached as limit:
             form.add_error(None, str(limit.detail))
-            response = render(request, "dashboard/contest_form.html", {"form": form}, status=429)
-            response["Retry-After"] = str(limit.wait)
-            return response
+            page = render(request, "dashboard/contest_form.html", {"form": form})
+            return throttles.refused(page, limit)
         messages.success(
             request, _("Contest created. Its page is %(url)s") % {"url": contest.public_url()}
         )

@@ -1,7 +1,5 @@
 """Public pages: home, contest page with its entry form, one video's page."""
 
-import math
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,7 +26,7 @@ def home(request):
 def contest_page(request, slug: str):
     contest = get_object_or_404(Contest, slug=slug)
     form = EntryForm()
-    status, retry_after = 200, None
+    limit = None
     if request.method == "POST":
         form = EntryForm(request.POST, request.FILES)
         try:
@@ -47,13 +45,13 @@ def contest_page(request, slug: str):
                     )
                     messages.success(request, THANKS)
                     return redirect(contest)
-        except throttles.LimitReached as limit:
-            form.add_error(None, str(limit.detail))
-            status, retry_after = 429, limit.wait
+        except throttles.LimitReached as reached:
+            form.add_error(None, str(reached.detail))
+            limit = reached
         except services.SubmissionRejected as rejection:
             form.add_error(rejection.field, rejection.message)
             if rejection.code == "limit":
-                status, retry_after = 429, math.ceil(rejection.retry_after)
+                limit = throttles.LimitReached(rejection.message, rejection.retry_after)
     page = Paginator(selectors.videos_public(contest=contest), 50).get_page(request.GET.get("page"))
     context = {
         "contest": contest,
@@ -66,10 +64,8 @@ def contest_page(request, slug: str):
         "share_url": contest.public_url(),
         "share_image": file_url(contest.banner),
     }
-    response = render(request, "contests/contest.html", context, status=status)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response
+    response = render(request, "contests/contest.html", context)
+    return throttles.refused(response, limit) if limit else response
 
 
 def video_page(request, slug: str, video_id):
