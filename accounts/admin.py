@@ -1,6 +1,10 @@
 from django.contrib import admin
 
+from accounts.forms import AdminLoginForm
 from accounts.models import User
+
+# The admin's log-in counts failed attempts with the site's and the API's (accounts.forms).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

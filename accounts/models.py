@@ -34,3 +34,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        # Every change of password (the change and reset pages, `changepassword`) is
+        # set_password() then save(); Django keeps the new one in _password until then, and
+        # not when it merely re-hashes the same password at a log-in. It calls
+        # password_changed() on the same condition. Once saved, the API token made with the
+        # old password stops working.
+        changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if changed:
+            from accounts.services import organizer_password_changed  # it imports this module
+
+            organizer_password_changed(user=self)

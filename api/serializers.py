@@ -1,10 +1,16 @@
+from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, validate_email, validate_slug
 from django.urls import reverse
 from rest_framework import serializers
 
+from contests.banners import BannerField
 from contests.models import Contest
 from contests.validators import without_null_check
 from videos.models import Video
+
+# What a page form says of a missing or empty field.
+REQUIRED = forms.Field.default_error_messages["required"]
 
 
 def absolute(url: str) -> str:
@@ -16,18 +22,61 @@ def file_url(field) -> str | None:
     return absolute(field.url) if field else None
 
 
-class TextField(serializers.CharField):
-    """Text whose control characters the service judges (contests.validators), so the API
-    refuses them in the same words as the pages."""
+class FormWords:
+    """A serializer field that refuses in the words of the page form's field, so that the page
+    and the API give one answer for one value: a missing or blank value is "required", a long
+    one gets Django's length message, and control characters are left to the validators of
+    contests.validators, which the services run for both."""
 
     def __init__(self, **kwargs):
+        kwargs["error_messages"] = {
+            "required": REQUIRED,
+            "blank": REQUIRED,
+            "null": REQUIRED,
+            **kwargs.get("error_messages", {}),
+        }
         super().__init__(**kwargs)
-        without_null_check(self)  # here, not on an instance: DRF copies fields by re-making them
+        # Here, not on an instance: DRF copies fields by re-making them.
+        self.validators = [
+            MaxLengthValidator(validator.limit_value)  # Django's message, as the form's
+            if isinstance(validator, MaxLengthValidator)
+            else validator
+            for validator in without_null_check(self).validators
+        ]
+
+
+class TextField(FormWords, serializers.CharField):
+    """Text, trimmed as the page forms trim it."""
+
+
+class SlugField(FormWords, serializers.SlugField):
+    def __init__(self, **kwargs):
+        super().__init__(error_messages={"invalid": validate_slug.message}, **kwargs)
+
+
+class EmailField(FormWords, serializers.EmailField):
+    def __init__(self, **kwargs):
+        super().__init__(error_messages={"invalid": validate_email.message}, **kwargs)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer of the API (4xx and 5xx)."""
+
+    detail = serializers.CharField(
+        help_text="What went wrong, in one sentence, in the client's language "
+        "(Accept-Language); a field's error starts with the field's name."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="The messages of each field that was refused, by field name "
+        "(non_field_errors: of the request as a whole).",
+    )
 
 
 class OrganizerCreateSerializer(serializers.Serializer):
     name = TextField(max_length=150)
-    email = serializers.EmailField()
+    email = EmailField()
     password = serializers.CharField(write_only=True)
 
 
@@ -42,6 +91,19 @@ class OrganizerSerializer(serializers.Serializer):
 
     def get_email_confirmed(self, user) -> bool:
         return user.email_confirmed_at is not None
+
+
+class SignUpSerializer(serializers.Serializer):
+    """The answer to a sign-up: the same whether the address was free or had an account."""
+
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Always null: the answer does not say whether an account was made.",
+    )
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    email_confirmed = serializers.BooleanField(help_text="Always false.")
+    detail = serializers.CharField(help_text="What to do next: open the emailed link.")
 
 
 class ConfirmationRequestSerializer(serializers.Serializer):
@@ -59,17 +121,21 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(
+        help_text="When the token stops working (token_lifetime_hours after it was made). "
+        "Revoked sooner by DELETE /auth/token or a new password."
+    )
 
 
 class ContestWriteSerializer(serializers.Serializer):
     name = TextField(max_length=200)
-    slug = serializers.SlugField(max_length=80)
+    slug = SlugField(max_length=80)
     description = TextField(required=False, allow_blank=True, default="")
     prize = TextField(required=False, allow_blank=True, default="", max_length=300)
     rules = TextField(required=False, allow_blank=True, default="")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    banner = serializers.ImageField(required=False)
+    banner = serializers.ImageField(required=False, _DjangoImageField=BannerField)  # re-encoded
     max_entries_per_email = serializers.IntegerField(
         required=False, min_value=1, max_value=1000, help_text="entries one email address may send"
     )
@@ -98,11 +164,14 @@ class ContestSerializer(serializers.ModelSerializer):
 
 
 class VideoSubmitSerializer(serializers.Serializer):
+    """The upload's fields, as the page's entry form (contests.forms.EntryForm) takes them: the
+    API checks them with that form, so this describes it."""
+
     first_name = TextField(max_length=100)
     last_name = TextField(max_length=100)
-    email = serializers.EmailField()
+    email = EmailField(help_text="Where the participant is told the video is ready; never shown.")
     message = TextField(required=False, allow_blank=True, max_length=2000)
-    file = serializers.FileField()
+    file = serializers.FileField(help_text="The video, in any format a camera makes.")
 
 
 class VideoPublicSerializer(serializers.ModelSerializer):

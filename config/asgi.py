@@ -9,7 +9,8 @@ would lose, and keeps memory bounded:
   and a body without one (chunked) is stopped as soon as it passes the limit;
 - a body that stops arriving is dropped after BODY_IDLE_SECONDS;
 - bodies are spooled to FILE_UPLOAD_TEMP_DIR past a small size, not kept in memory or in /tmp
-  (often a tmpfs, so memory again);
+  (often a tmpfs, so memory again); a chunked body gets its length once it is complete;
+- under /api/ the refusals (413, 408) are JSON, in the API's error shape (api/errors.py);
 - streamed responses (files, static files) are sent piece by piece: Django 5.2 would read a
   synchronous iterator whole into memory before sending the first byte;
 - a request's database connections close when it ends (see make_application).
@@ -66,6 +67,18 @@ class Handler(ASGIHandler):
                 break
         body_file.seek(0)
         return body_file
+
+    def create_request(self, scope, body_file):
+        request, error_response = super().create_request(scope, body_file)
+        if request is not None and not request.META.get("CONTENT_LENGTH"):
+            # A chunked body (Transfer-Encoding: chunked) declares no length. It is complete
+            # and spooled by now, so its length is known: without it Django and DRF read the
+            # body as empty, and an upload would lose its fields and file.
+            size = body_file.seek(0, os.SEEK_END)
+            body_file.seek(0)
+            if size:
+                request.META["CONTENT_LENGTH"] = str(size)
+        return request, error_response
 
     async def run_get_response(self, request):
         response = await super().run_get_response(request)

@@ -89,3 +89,115 @@ def sqs_set_visibility_timeout(queue_url: str, region: str | None, seconds: int)
 
     client = boto3.client("sqs", region_name=region)
     client.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": str(seconds)})
+
+
+# ---------------------------------------------------------------- hidden and deleted files
+
+# Moves inside the bucket are server-side copies (no byte passes through us): one CopyObject
+# up to 256 MB, beyond that parts of 128 MB copied ten at a time: a long video moves in the time
+# of a few part copies, not of one stream of the whole file.
+COPY_CONFIG_OPTIONS = {
+    "multipart_threshold": 256 * MB,
+    "multipart_chunksize": 128 * MB,
+    "max_concurrency": 10,
+}
+# The headers a moved object keeps (S3 serves them with it).
+KEPT_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
+# A DeleteObjects request takes at most this many keys.
+DELETE_BATCH = 1000
+
+
+def s3_signed_url(storage, name: str, *, seconds: int) -> str:
+    """A link to a private object of an S3Storage's bucket that S3 honours for `seconds`
+    (signature version 4, up to 7 days; less when the credentials are temporary and end
+    sooner, as an instance role's do)."""
+    return storage.connection.meta.client.generate_presigned_url(
+        "get_object", Params={"Bucket": storage.bucket_name, "Key": name}, ExpiresIn=seconds
+    )
+
+
+def s3_move(storage, source: str, target: str, *, acl: str | None = None) -> bool:
+    """Move an object inside an S3Storage's bucket: copy it (type and cache headers kept, the
+    ACL given or none, so private) and delete the source. False when the source is missing."""
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import ClientError
+
+    client = storage.connection.meta.client
+    bucket = storage.bucket_name
+    try:
+        head = client.head_object(Bucket=bucket, Key=source)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    extra = {
+        "MetadataDirective": "REPLACE",
+        "ContentType": head.get("ContentType") or "binary/octet-stream",
+        "Metadata": head.get("Metadata") or {},
+        **{key: head[key] for key in KEPT_HEADERS if head.get(key)},
+    }
+    if acl:
+        extra["ACL"] = acl
+    client.copy(
+        {"Bucket": bucket, "Key": source},
+        bucket,
+        target,
+        ExtraArgs=extra,
+        Config=TransferConfig(**COPY_CONFIG_OPTIONS),
+    )
+    client.delete_object(Bucket=bucket, Key=source)
+    return True
+
+
+def s3_delete(storage, names: list[str]) -> None:
+    """Delete objects of an S3Storage's bucket, up to 1000 a request; OSError naming the keys
+    S3 could not delete (a missing key is not an error)."""
+    client = storage.connection.meta.client
+    failed = []
+    for start in range(0, len(names), DELETE_BATCH):
+        batch = names[start : start + DELETE_BATCH]
+        answer = client.delete_objects(
+            Bucket=storage.bucket_name,
+            Delete={"Objects": [{"Key": name} for name in batch], "Quiet": True},
+        )
+        failed += [f"{error['Key']} ({error.get('Code')})" for error in answer.get("Errors", [])]
+    if failed:
+        raise OSError(f"S3 did not delete {', '.join(failed[:10])}")
+
+
+_distributions: dict[str, str] = {}  # CloudFront host -> distribution ID, once found
+
+
+def cloudfront_invalidate(*, host: str, distribution_id: str | None, paths: list[str]) -> str:
+    """Make CloudFront forget `paths` (URL paths, "/videos/<id>.mp4" or "/videos/*") at every
+    edge; it stops serving them within seconds to a few minutes. Returns the invalidation's
+    ID. The distribution is `distribution_id`, or the one serving `host` (needs
+    cloudfront:ListDistributions, once a process)."""
+    import uuid
+
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("cloudfront", region_name="us-east-1", config=Config(**CLIENT_OPTIONS))
+    distribution_id = distribution_id or _distribution_serving(client, host)
+    answer = client.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(paths), "Items": paths},
+            "CallerReference": uuid.uuid4().hex,
+        },
+    )
+    return answer["Invalidation"]["Id"]
+
+
+def _distribution_serving(client, host: str) -> str:
+    host = host.lower()
+    if host in _distributions:
+        return _distributions[host]
+    for page in client.get_paginator("list_distributions").paginate():
+        for item in page.get("DistributionList", {}).get("Items", []):
+            names = [item["DomainName"], *item.get("Aliases", {}).get("Items", [])]
+            if host in (name.lower() for name in names):
+                _distributions[host] = item["Id"]
+                return item["Id"]
+    raise LookupError(f"no CloudFront distribution serves {host}; set cf_distribution_id")

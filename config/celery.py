@@ -1,12 +1,30 @@
+import functools
 import logging
 import os
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_shutdown
+from celery.worker import consumer
 
 from config import cleanup, queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# After a broker outage the worker tries to reconnect at least this often (Celery's own pause
+# grows to 30 s): jobs resume within seconds of the broker's return.
+BROKER_RETRY_MAX_SECONDS = 5
+
+
+class Consumer(consumer.Consumer):
+    def ensure_connected(self, conn):
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection,
+            interval_start=1,
+            interval_step=1,
+            interval_max=BROKER_RETRY_MAX_SECONDS,
+        )
+        return super().ensure_connected(conn)
+
 
 app = Celery("videoshare")
 app.config_from_object("django.conf:settings", namespace="CELERY")

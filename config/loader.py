@@ -53,6 +53,8 @@ DEFAULTS: dict[str, str | None] = {
     "broker_url": None,  # default: a folder queue under <data_dir>/queue
     "email_from": None,  # default: ses_email, else no-reply@localhost
     "s3_public_acl": None,  # e.g. public-read, for buckets with ACLs on; default: bucket policy
+    "cf_distribution_id": None,  # cf_url's distribution (E2ABC...); default: looked up by host
+    "hidden_link_seconds": "14400",  # the organizer's signed links to a hidden entry's files
     "smtp_host": None,  # send mail through this SMTP server (over SES, if both are set)
     "smtp_port": "587",
     "smtp_user": None,
@@ -66,7 +68,12 @@ DEFAULTS: dict[str, str | None] = {
     "sweep_seconds": "15",  # how often lapsed jobs, unsent messages and emails are sent again
     "requeue_after_seconds": "900",  # a queued job whose message was lost is sent again
     "email_claim_seconds": "120",  # an email being sent is claimed this long
+    "outage_pause_seconds": "30",  # first pause after our side failed (disk, storage, mail)
     "forwarded_allow_ips": "127.0.0.1",  # proxies whose X-Forwarded-* headers are believed
+    # HTTPS (when web_url is https://): how long browsers must use it, and for what
+    "hsts_seconds": "31536000",  # Strict-Transport-Security max-age, a year; 0: no HSTS
+    "hsts_include_subdomains": "false",  # every subdomain of web_url's host too
+    "hsts_preload": "false",  # ask to be on the browsers' preload list
     "web_drain_seconds": "90",  # on SIGTERM, uploads in progress get this long to finish
     "web_workers": "2",
     "worker_concurrency": "2",
@@ -78,6 +85,7 @@ DEFAULTS: dict[str, str | None] = {
     "max_frame_rate": "240",  # frames a second
     "max_banner_mb": "10",
     "max_banner_pixels": "25000000",
+    "banner_side": "1920",  # banners are stored scaled down to fit this many pixels a side
     # what reading and converting one upload may spend
     "probe_memory_mb": "512",  # the upload check runs in a child process with these limits
     "probe_seconds": "20",
@@ -93,6 +101,13 @@ DEFAULTS: dict[str, str | None] = {
     "emails_per_recipient_day": "10",
     "contests_per_account": "50",
     "contest_storage_gb": "20",  # total size of a contest's originals
+    # logins and API tokens
+    "token_lifetime_hours": "720",  # an API token works this long (30 days), then a new one
+    "login_failures_per_account": "10",  # failed log-ins per email address in a window...
+    "login_failures_per_address": "30",  # ...and per client network (IPv6: per /64)...
+    "login_window_minutes": "15",  # ...of this length; beyond, no password is checked
+    "password_resets_per_account_hour": "5",  # reset links asked for one email address
+    "password_resets_per_address_hour": "20",  # reset links asked for from one network
 }
 
 ENV_PREFIX = "VIDEOSHARE_"

@@ -1,9 +1,8 @@
 """Django settings, all derived from config.loader (environment + config.conf)."""
 
-import secrets
 from pathlib import Path
 
-from config import database, loader, logs, mail, queue, storage
+from config import database, loader, logs, mail, queue, security, storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CONFIG = loader.load()
@@ -11,19 +10,8 @@ CONFIG = loader.load()
 DATA_DIR = Path(CONFIG["data_dir"]).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-
-def _secret_key() -> str:
-    if CONFIG["secret_key"]:
-        return CONFIG["secret_key"]
-    # Embedded default: one random key per data folder, kept across restarts.
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# secret_key; without one, a key kept in the data folder (embedded) or a refusal (a cluster).
+SECRET_KEY = security.secret_key(CONFIG, DATA_DIR)
 DEBUG = loader.as_bool(CONFIG, "debug")
 WEB_URL = loader.web_url(CONFIG)
 WEB_PORT = loader.as_int(CONFIG, "web_port")
@@ -32,7 +20,29 @@ _web_host = WEB_URL.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
 if CONFIG["allowed_hosts"]:
     ALLOWED_HOSTS = [host.strip() for host in CONFIG["allowed_hosts"].split(",") if host.strip()]
 else:
-    ALLOWED_HOSTS = [_web_host, "localhost", "127.0.0.1", "[::1]", "testserver"]
+    ALLOWED_HOSTS = [_web_host, "localhost", "127.0.0.1", "[::1]"]
+
+# HTTPS, when web_url says so: the load balancer ends TLS and tells the scheme in
+# X-Forwarded-Proto, believed only from forwarded_allow_ips (see config/security.py).
+HTTPS = security.is_https(WEB_URL)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_SSL_HOST = security.host(WEB_URL) if HTTPS else None  # to the public address, whatever Host
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the load balancer checks instances over plain HTTP
+SECURE_HSTS_SECONDS = loader.as_int(CONFIG, "hsts_seconds") if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = loader.as_bool(CONFIG, "hsts_include_subdomains")
+SECURE_HSTS_PRELOAD = loader.as_bool(CONFIG, "hsts_preload")
+SILENCED_SYSTEM_CHECKS = security.silenced_checks(
+    include_subdomains=SECURE_HSTS_INCLUDE_SUBDOMAINS, preload=SECURE_HSTS_PRELOAD
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True  # site.js reads no cookie
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [security.origin(WEB_URL)]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": security.CSP_DIRECTIVES}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,7 +63,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthMiddleware",  # first: the load balancer's check skips host checks
+    "config.security.ForwardedProtoMiddleware",  # the scheme as the web server believed it
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language: switch, else the browser's
@@ -96,6 +108,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
+# API tokens expire; failed log-ins and reset requests are limited per account and per client
+# network (api/throttles.py, counted in the cache). See docs/SECURITY.md.
+TOKEN_LIFETIME_HOURS = loader.as_int(CONFIG, "token_lifetime_hours")
+LOGIN_FAILURES_PER_ACCOUNT = loader.as_int(CONFIG, "login_failures_per_account")
+LOGIN_FAILURES_PER_ADDRESS = loader.as_int(CONFIG, "login_failures_per_address")
+LOGIN_WINDOW_SECONDS = loader.as_int(CONFIG, "login_window_minutes") * 60
+PASSWORD_RESETS_PER_ACCOUNT_HOUR = loader.as_int(CONFIG, "password_resets_per_account_hour")
+PASSWORD_RESETS_PER_ADDRESS_HOUR = loader.as_int(CONFIG, "password_resets_per_address_hour")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -137,6 +157,7 @@ MAX_STREAMS = loader.as_int(CONFIG, "max_streams")
 MAX_FRAME_RATE = loader.as_int(CONFIG, "max_frame_rate")
 MAX_BANNER_BYTES = loader.as_int(CONFIG, "max_banner_mb") * 1024 * 1024
 MAX_BANNER_PIXELS = loader.as_int(CONFIG, "max_banner_pixels")
+BANNER_SIDE = loader.as_int(CONFIG, "banner_side")  # stored banners are re-encoded to fit
 PROBE_MEMORY_BYTES = loader.as_int(CONFIG, "probe_memory_mb") * 1024 * 1024
 PROBE_SECONDS = loader.as_int(CONFIG, "probe_seconds")
 CONVERT_MEMORY_BYTES = loader.as_int(CONFIG, "convert_memory_mb") * 1024 * 1024
@@ -164,6 +185,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "videoshare_cache",
+            # Django's default (300) drops live counters once there are more: of 400 addresses
+            # locked out, it forgot 198. Each write counts the rows, so not unbounded either;
+            # Redis (cache_url) has no such limit.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 
@@ -184,6 +209,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CONCURRENCY = loader.as_int(CONFIG, "worker_concurrency")
 # The worker logs through LOGGING (JSON lines, Splunk) instead of replacing it with its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CONSUMER = "config.celery:Consumer"  # reconnects to the broker within seconds
 # Liveness, not long leases: a running conversion renews its claim every quarter of
 # job_lease_seconds (a heartbeat), so the claim of a dead worker lapses within one lease and the
 # upkeep sweep (every sweep_seconds, in each worker's sweeper thread, once for the cluster
@@ -195,6 +221,9 @@ SWEEP_SECONDS = loader.as_int(CONFIG, "sweep_seconds")
 VIDEO_REQUEUE_AFTER_SECONDS = loader.as_int(CONFIG, "requeue_after_seconds")
 # An email being sent is claimed this long; a worker that died while sending lets it lapse.
 EMAIL_CLAIM_SECONDS = loader.as_int(CONFIG, "email_claim_seconds")
+# A failure on our side (a full disk, storage or mail down) is waited out: the first pause is
+# this long, the next ones grow up to an hour.
+OUTAGE_PAUSE_SECONDS = loader.as_int(CONFIG, "outage_pause_seconds")
 # The longest a conversion task may run (Celery's hard limit): ffmpeg's ceiling plus copying.
 JOB_MAX_SECONDS = CONVERT_TIMEOUT + 240
 # The broker must not hand a running job to another worker: hide it for longer than a job runs.
@@ -218,7 +247,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",  # drf-spectacular's, with the error answers
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -227,6 +256,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "DESCRIPTION": "Video contests: organizers, contests and entries.",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, so an upload's file is binary (multipart).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The bodies documented: JSON, and multipart for files (forms are taken too, undocumented).
+    "PARSER_WHITELIST": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default
+        "api.schema.add_links",  # from a new contest or entry to the operations on it
+    ],
 }
 
 LOGGING = logs.logging_config(CONFIG)

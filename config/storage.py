@@ -9,9 +9,18 @@ MB = 1024 * 1024
 # The organizer's link to an original works this long: enough to start the download, too short
 # to be worth passing around.
 ORIGINAL_LINK_SECONDS = 300
+# S3 signs a link for at most 7 days (signature version 4).
+LONGEST_LINK_SECONDS = 7 * 24 * 3600
+
+# Key prefixes of the public storage. Only PUBLIC_PREFIXES may be readable by anyone (bucket
+# policy, CloudFront, /media/). A hidden entry's MP4 and poster move under HIDDEN_PREFIX
+# (hidden/videos/<id>.mp4), which is private like originals/: only the organizer gets links.
+PUBLIC_PREFIXES = ("videos/", "posters/", "banners/")
+HIDDEN_PREFIX = "hidden/"
 
 # Legacy us-east-1 buckets may have capitals and underscores, as the seed's "MyVideoShareBucket".
 BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
+DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{8,32}$")
 HOST = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
 )
@@ -59,13 +68,15 @@ def s3_storages(config: dict[str, str]) -> dict:
     }
     return {
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "config.s3.PublicS3Storage",
             "OPTIONS": {
                 **common,
                 "querystring_auth": False,
                 "custom_domain": cloudfront_host(config),
                 "default_acl": config["s3_public_acl"] or None,
                 "object_parameters": {"CacheControl": "public, max-age=3600"},
+                "hidden_link_seconds": hidden_link_seconds(config),
+                "cloudfront_distribution_id": cloudfront_distribution_id(config),
             },
         },
         "originals": {
@@ -100,6 +111,32 @@ def cloudfront_host(config: dict[str, str]) -> str | None:
             f"cf_url must be a CloudFront subdomain or host, got {config['cf_url']!r}"
         )
     return value if "." in value else f"{value}.cloudfront.net"
+
+
+def cloudfront_distribution_id(config: dict[str, str]) -> str | None:
+    """The distribution whose cache is cleared when files stop being public (E2ABC...); unset,
+    it is found from cf_url's host when first needed."""
+    value = config["cf_distribution_id"]
+    if not value:
+        return None
+    if not DISTRIBUTION_ID.match(value):
+        raise ConfigError(f"cf_distribution_id must be a CloudFront distribution ID, got {value!r}")
+    return value
+
+
+def hidden_link_seconds(config: dict[str, str]) -> int:
+    """How long the organizer's links to a hidden entry's files work: players ask for byte
+    ranges all through playback, so a link must outlive a viewing of the longest video."""
+    try:
+        seconds = int(config["hidden_link_seconds"])
+    except ValueError:
+        seconds = 0
+    if not 60 <= seconds <= LONGEST_LINK_SECONDS:
+        raise ConfigError(
+            f"hidden_link_seconds must be a number of seconds from 60 to {LONGEST_LINK_SECONDS}, "
+            f"got {config['hidden_link_seconds']!r}"
+        )
+    return seconds
 
 
 def serves_media(config: dict[str, str]) -> bool:

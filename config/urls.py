@@ -1,39 +1,37 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.http import JsonResponse
 from django.urls import include, path, re_path
 
 from accounts import views as accounts_views
 from accounts.views import signup
+from api import errors as api_errors
 from config.health import health
 from contests import dashboard, views
 
-
-def api_not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found."}, status=404)
-
+# Under /api/ every error is JSON, whatever raised it; elsewhere Django's pages.
+handler400 = api_errors.bad_request
+handler403 = api_errors.permission_denied
+handler404 = api_errors.page_not_found
+handler500 = api_errors.server_error
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", health, name="health"),
     path("api/v1/", include("api.urls")),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api/", api_errors.api_not_found),  # any method: a JSON 404, never a CSRF page
+    path("admin/login/", accounts_views.admin_login),  # the admin's, with the log-in limits
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/signup/", signup, name="signup"),
+    path("accounts/signup/done/", accounts_views.signup_done, name="signup-done"),
     path(
         "accounts/confirm/resend/",
         accounts_views.confirmation_email_resend,
         name="confirmation-resend",
     ),
     path("accounts/confirm/<str:token>/", accounts_views.confirm_email, name="confirm-email"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(extra_email_context={"web_url": settings.WEB_URL}),
-        name="password_reset",
-    ),
+    path("accounts/login/", accounts_views.login, name="login"),
+    path("accounts/password_reset/", accounts_views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/contests/new/", dashboard.contest_new, name="contest-new"),

@@ -1,5 +1,7 @@
 """The organizer's pages: own contests, their entries, moderation."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,6 +21,15 @@ from videos import files
 from videos import selectors as video_selectors
 from videos import services as video_services
 from videos.models import Video
+
+
+def is_uuid(value: str) -> bool:
+    """An entry's id; anything else names no entry (and would fail the query)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def owned_contest(request, slug: str):
@@ -100,7 +111,7 @@ def contest_entries(request, slug: str):
 def contest_entry_states(request, slug: str):
     """States of the listed entries, polled by the entries page to update itself live."""
     contest = owned_contest(request, slug)
-    ids = [value for value in request.GET.get("ids", "").split(",") if value][:100]
+    ids = [value for value in request.GET.get("ids", "").split(",") if is_uuid(value)][:100]
     entries = video_selectors.videos_of_contest(contest=contest).filter(id__in=ids)
     states = {
         str(video.id): {

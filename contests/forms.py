@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contests.banners import BannerField
 from contests.models import Contest
 from contests.validators import without_null_check
 
@@ -25,11 +26,12 @@ class ContestForm(forms.ModelForm):
             "banner": forms.FileInput(attrs={"accept": "image/*"}),
         }
         help_texts = {"starts_at": "UTC", "ends_at": "UTC"}
+        field_classes = {"banner": BannerField}  # checked, then re-encoded (contests.banners)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The model's validators judge control characters, as for the API.
-        for name in ("name", "prize", "description", "rules"):
+        for name in ("name", "slug", "prize", "description", "rules"):
             without_null_check(self.fields[name])
 
 
@@ -38,12 +40,16 @@ VIDEO_ACCEPT = "video/*,.flv,.wmv,.avi,.mov,.mkv,.3gp,.webm,.mpg,.mpeg,.ts,.mp4,
 
 
 class EntryForm(forms.Form):
-    # Control characters in the texts are judged by video_submit, as for the API.
+    """An entry's fields, on the contest page and through the API alike (api/views.py checks
+    an upload with this form too). Control characters in the texts are judged by video_submit."""
+
     first_name = without_null_check(forms.CharField(label=_("First name"), max_length=100))
     last_name = without_null_check(forms.CharField(label=_("Last name"), max_length=100))
-    email = forms.EmailField(
-        label=_("Email"),
-        help_text=_("We email you when your video is ready. Never shown publicly."),
+    email = without_null_check(
+        forms.EmailField(
+            label=_("Email"),
+            help_text=_("We email you when your video is ready. Never shown publicly."),
+        )
     )
     message = without_null_check(
         forms.CharField(

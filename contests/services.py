@@ -1,12 +1,18 @@
+import logging
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from api.throttles import LimitReached
+from contests.banners import banner_prepare
 from contests.models import Contest
+from videos import files
+
+logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = (
     "name", "slug", "description", "prize", "rules", "starts_at", "ends_at",
@@ -47,7 +53,7 @@ def contest_create(
     if max_entries_per_email is not None:
         contest.max_entries_per_email = max_entries_per_email
     if banner:
-        contest.banner = banner
+        contest.banner = banner_prepare(banner)  # re-encoded, named by us
     contest.full_clean()
     contest.save()
     return contest
@@ -62,21 +68,38 @@ def contest_update(*, contest: Contest, banner: UploadedFile | None = None, **fi
         setattr(contest, field, value)
     old_banner_name = contest.banner.name if banner else None
     if banner:
-        contest.banner = banner
+        contest.banner = banner_prepare(banner)  # re-encoded, named by us
     contest.full_clean()
     contest.save()
     if old_banner_name:
         storage = contest.banner.storage
-        transaction.on_commit(lambda: storage.delete(old_banner_name))
+        transaction.on_commit(lambda: _banner_remove(storage, old_banner_name))
     return contest
 
 
-def contest_delete(*, contest: Contest) -> None:
-    """Delete the contest, its entries and every file they stored."""
-    from videos.services import stored_files_delete, video_stored_files
+def _banner_remove(storage, name: str) -> None:
+    try:
+        files.delete_now([(storage, name)])
+    except Exception:
+        logger.exception("could not delete the replaced banner %s", name)
+    files.cdn_forget(storage, [name])
 
-    files = [(contest.banner.storage, contest.banner.name)] if contest.banner else []
-    for video in contest.videos.all():
-        files.extend(video_stored_files(video))
-    contest.delete()
-    transaction.on_commit(lambda: stored_files_delete(files))
+
+def contest_delete(*, contest: Contest) -> None:
+    """Delete the contest, its entries and every file they stored.
+
+    The files go before the rows are committed, so no file outlives its contest: when storage
+    fails, the rows stay and the organizer can try again. CloudFront is then told to forget
+    the public ones, so their links stop working at once there too.
+    """
+    from videos.services import video_stored_files
+
+    with transaction.atomic():
+        # Locked as video_submit locks it: no entry joins while the files are listed.
+        Contest.objects.select_for_update().filter(id=contest.id).first()
+        stored = [(contest.banner.storage, contest.banner.name)] if contest.banner else []
+        for video in contest.videos.all():
+            stored.extend(video_stored_files(video))
+        contest.delete()
+        files.delete_now(stored)
+    files.cdn_forget(default_storage, [name for _, name in stored])  # the public ones

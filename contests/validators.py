@@ -47,42 +47,14 @@ def validate_text(value: str) -> None:
 
 
 def validate_banner(image) -> None:
-    """A banner within the size and pixel limits (docs/SECURITY.md: max_banner_mb/pixels).
+    """A banner within the size and pixel limits (docs/SECURITY.md: max_banner_mb/pixels), in
+    a picture format we decode, judged from its size and header before anything decodes it
+    (contests.banners). A file already stored was judged when it came."""
+    from contests.banners import banner_check
 
-    Pillow reads only the header for the size, so a small file declaring a huge canvas is
-    refused before anything decodes it.
-    """
-    from django.conf import settings
-    from PIL import Image
-
-    if image.size > settings.MAX_BANNER_BYTES:
-        raise ValidationError(
-            _("The banner is larger than %(size)s MB.")
-            % {"size": f"{settings.MAX_BANNER_BYTES / 2**20:g}"},
-            code="banner_too_large",
-        )
-    position = image.tell() if hasattr(image, "tell") else None
-    try:
-        with Image.open(image) as picture:
-            width, height = picture.size
-    except Exception:
-        return  # not an image at all: the image field says so in its own words
-    finally:
-        if position is not None:
-            image.seek(position)
-    if width * height > settings.MAX_BANNER_PIXELS:
-        raise ValidationError(
-            _(
-                "The banner is %(width)sx%(height)s pixels; the most accepted is %(megapixels)s "
-                "megapixels."
-            )
-            % {
-                "width": width,
-                "height": height,
-                "megapixels": round(settings.MAX_BANNER_PIXELS / 1e6, 1),
-            },
-            code="banner_too_many_pixels",
-        )
+    if getattr(image, "_committed", False):
+        return
+    banner_check(image)
 
 
 def without_null_check(field):

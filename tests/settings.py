@@ -15,6 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 from tests.servers import SERVERS
 
 os.environ.setdefault("VIDEOSHARE_DATA_DIR", tempfile.mkdtemp(prefix="videoshare-test-"))
+# One key for the run, inherited by the processes tests start: with a database server they form
+# a cluster, which refuses to start without a shared key.
+os.environ.setdefault("VIDEOSHARE_SECRET_KEY", secrets.token_urlsafe(50))
 
 # VIDEOSHARE_TEST_DB -> the configuration keys for that server (set here unless set already,
 # so the processes the end-to-end tests start inherit them).
@@ -41,6 +44,8 @@ if _test_db != "sqlite":
 from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# The host name of Django's test client and request factory; production never serves it.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     # Runs share the server (CI, several developers at once): each makes a test database of its

@@ -64,7 +64,35 @@ def test_health_is_503_with_the_reason_when_the_database_is_unreachable(tmp_path
 def test_a_worker_with_its_database_and_the_folder_queue_is_healthy(tmp_path):
     done = run(tmp_path, "manage.py", "worker_health")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok: database, broker"
+    assert done.stdout.splitlines()[-1] == "ok: database, broker, disk"
+
+
+def test_worker_health_shows_what_waits_on_our_side(tmp_path):
+    assert run(tmp_path, "manage.py", "migrate", "-v0").returncode == 0
+    waiting = (
+        "from contests.models import Contest; from videos.models import Video;"
+        "from accounts.models import User;"
+        "o = User.objects.create(email='o@example.com');"
+        "c = Contest.objects.create(owner=o, name='C', slug='c',"
+        " starts_at='2026-01-01T00:00Z', ends_at='2030-01-01T00:00Z');"
+        "Video.objects.create(contest=c, first_name='A', last_name='B', email='a@example.com',"
+        " original='originals/x.avi', last_error='[Errno 28] No space left on device');"
+        "Video.objects.create(contest=c, first_name='A', last_name='B', email='b@example.com',"
+        " original='originals/y.avi', status='ready', notify_last_error='421 try later')"
+    )
+    assert run(tmp_path, "manage.py", "shell", "-c", waiting).returncode == 0
+    done = run(tmp_path, "manage.py", "worker_health")
+    assert done.returncode == 0, done.stderr  # the cluster's backlog, not this machine's health
+    assert "queued 1" in done.stdout and "waiting_on_our_side 1" in done.stdout
+    assert "emails_waiting_on_mail 1" in done.stdout
+    assert "conversion: [Errno 28] No space left on device" in done.stdout
+    assert "email: 421 try later" in done.stdout
+
+
+def test_a_scratch_disk_without_room_for_a_conversion_makes_the_worker_unhealthy(tmp_path):
+    done = run(tmp_path, "manage.py", "worker_health", max_upload_mb=str(2**40))
+    assert done.returncode == 1
+    assert "disk almost full" in done.stderr
 
 
 def test_a_broken_broker_url_makes_the_worker_unhealthy(tmp_path):

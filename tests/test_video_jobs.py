@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contests.models import Contest
 from tests.media import require_ffprobe
-from videos import services
+from videos import selectors, services
 from videos.models import Video, mailbox_key
 
 
@@ -165,13 +165,15 @@ def test_a_queued_video_whose_message_was_lost_is_sent_again(submit, clips, sett
     assert services.videos_requeue_stale()["requeued"] == 0
 
 
-def test_a_failed_email_is_sent_by_a_later_try(submit, clips, settings, mailoutbox):
+def test_a_failed_email_is_sent_by_a_try_after_its_pause(submit, clips, settings, mailoutbox):
     video = submit(clips[".avi"])
     services.video_convert(video_id=video.id)
     settings.EMAIL_BACKEND = "tests.test_video_jobs.BrokenMailBackend"
     with pytest.raises(ConnectionError):
         services.participant_notify(video_id=video.id)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.participant_notify(video_id=video.id) is False  # pausing
+    Video.objects.filter(id=video.id).update(notify_claimed_until=timezone.now())
     assert services.participant_notify(video_id=video.id) is True
     assert len(mailoutbox) == 1
 
@@ -216,18 +218,60 @@ def test_a_contest_name_with_a_line_break_cannot_break_its_emails(contest, clips
     assert mailoutbox == []
 
 
-def test_temporary_email_failures_end_after_the_last_try(submit, clips, settings):
+def test_a_mail_outage_is_waited_out_with_pauses_that_double(submit, clips, settings, mailoutbox):
+    settings.OUTAGE_PAUSE_SECONDS = 30
     video = submit(clips[".avi"])
     services.video_convert(video_id=video.id)
     settings.EMAIL_BACKEND = "tests.test_video_jobs.BrokenMailBackend"
-    for _ in range(services.NOTIFY_MAX_ATTEMPTS):
+    pauses = []
+    for _ in range(15):  # more tries than a short outage needs: never given up for that
+        Video.objects.filter(id=video.id).update(notify_claimed_until=None)
+        before = timezone.now()
         with pytest.raises(ConnectionError):
             services.participant_notify(video_id=video.id)
+        video.refresh_from_db()
+        pauses.append(round((video.notify_claimed_until - before).total_seconds()))
+    assert pauses[:4] == [30, 60, 120, 240] and pauses[-1] == 3600
+    assert (video.notified_at, video.notify_error) == (None, "")
+    assert "mail server down" in video.notify_last_error
+    assert selectors.backlog()["emails_waiting_on_mail"] == 1
+    assert services.participant_notify(video_id=video.id) is False  # still in its pause
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the server is back
+    Video.objects.filter(id=video.id).update(
+        notify_claimed_until=timezone.now() - timedelta(seconds=1),
+        finished_at=timezone.now() - timedelta(hours=1),
+    )
+    assert services.videos_requeue_stale()["notified"] == 1
+    video.refresh_from_db()
+    assert video.notified_at is not None and video.notify_last_error == ""
+    assert len(mailoutbox) == 1
+
+
+def test_an_email_is_given_up_only_after_five_days_of_failures(submit, clips, settings):
+    video = submit(clips[".avi"])
+    services.video_convert(video_id=video.id)
+    settings.EMAIL_BACKEND = "tests.test_video_jobs.BrokenMailBackend"
+    Video.objects.filter(id=video.id).update(
+        finished_at=timezone.now() - timedelta(days=5, hours=1)
+    )
+    with pytest.raises(ConnectionError):
+        services.participant_notify(video_id=video.id)
     video.refresh_from_db()
     assert "gave up" in video.notify_error
     assert services.participant_notify(video_id=video.id) is False
-    Video.objects.filter(id=video.id).update(finished_at=timezone.now() - timedelta(hours=1))
     assert services.videos_requeue_stale()["notified"] == 0
+
+
+def test_the_sweep_stops_sending_at_the_first_failure(contest, clips, settings):
+    settings.EMAIL_BACKEND = "tests.test_video_jobs.BrokenMailBackend"
+    videos = [stored_video(contest, clips[".flv"], email=f"p{n}@example.com") for n in range(3)]
+    Video.objects.filter(id__in=[v.id for v in videos]).update(
+        status="ready", finished_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.videos_requeue_stale()["notified"] == 0
+    tried = Video.objects.filter(id__in=[v.id for v in videos], notify_attempts=1).count()
+    assert tried == 1  # one probe of the mail server per sweep, not one timeout per email
 
 
 def test_one_address_gets_at_most_the_daily_number_of_emails(contest, clips, settings, mailoutbox):

@@ -10,7 +10,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from tests.test_video_jobs import stored_video
-from videos import services
+from videos import selectors, services
 from videos.mail import EmlFileBackend
 from videos.models import Video
 
@@ -52,21 +52,25 @@ def test_a_message_for_a_job_a_live_worker_holds_comes_back_later(contest, clips
     assert services.video_turn_later(video_id=video.id) is None  # spent once it is done
 
 
-def test_an_upload_whose_message_could_not_be_sent_goes_at_the_next_sweep(contest, clips):
+def test_an_upload_whose_message_could_not_be_sent_goes_at_the_next_sweep(contest, clips, settings):
     video = stored_video(contest, clips[".avi"])
-    services._send(BrokerDown, video.id, job="convert")
+    # The embedded queue is a folder: a file in its place makes every send fail.
+    folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
+    folder.mkdir(parents=True, exist_ok=True)
+    away = folder.with_name("messages-away")
+    folder.rename(away)
+    folder.write_text("the broker is down")
+    try:
+        services.video_enqueue(video_id=video.id)
+    finally:
+        folder.unlink()
+        away.rename(folder)
     video.refresh_from_db()
     assert video.enqueued_at is None  # marked: no message is out for it
     assert services.videos_requeue_stale()["requeued"] == 1
     video.refresh_from_db()
     assert video.enqueued_at is not None
     assert services.videos_requeue_stale()["requeued"] == 0
-
-
-class BrokerDown:
-    @staticmethod
-    def delay(video_id):
-        raise ConnectionRefusedError("broker down")
 
 
 def test_an_email_whose_sender_died_is_sent_once_after_its_claim_lapses(
@@ -83,9 +87,9 @@ def test_an_email_whose_sender_died_is_sent_once_after_its_claim_lapses(
         notify_claimed_until=timezone.now() - timedelta(seconds=1),
         finished_at=timezone.now() - timedelta(minutes=1),
     )
-    assert services.videos_requeue_stale()["notified"] == 1
-    assert services.participant_notify(video_id=video.id) is True
+    assert services.videos_requeue_stale()["notified"] == 1  # sent by the sweep itself
     assert services.participant_notify(video_id=video.id) is False
+    assert services.videos_requeue_stale()["notified"] == 0
     assert len(mailoutbox) == 1
     (sent,) = mailoutbox
     assert sent.extra_headers["Message-ID"] == f"<{video.id}.ready@localhost>"
@@ -113,6 +117,33 @@ def test_a_failure_on_our_side_waits_without_using_up_the_entrys_attempts(
     video.refresh_from_db()
     assert (video.status, video.attempts, video.failure_reason) == ("queued", 0, "")
     assert mailoutbox == []
+    # The operator sees it, the participant does not.
+    assert video.last_error
+    assert selectors.backlog()["waiting_on_our_side"] == 1
+    assert any(video.last_error in reason for reason in selectors.backlog_reasons())
+
+
+def test_the_pause_after_a_failure_on_our_side_grows_to_an_hour(contest, clips, settings):
+    settings.OUTAGE_PAUSE_SECONDS = 30
+    video = stored_video(contest, clips[".avi"])
+    video.original.storage.delete(video.original.name)
+    pauses = []
+    for hours in (0, 1, 12):
+        Video.objects.filter(id=video.id).update(
+            created_at=timezone.now() - timedelta(hours=hours), available_at=None
+        )
+        with pytest.raises(services.TemporaryFailure) as setback:
+            services.video_convert(video_id=video.id)
+        pauses.append(round(setback.value.retry_after))
+    assert pauses == [30, 900, 3600]
+
+
+def test_a_converted_entry_no_longer_shows_the_failure_it_waited_out(contest, clips):
+    video = stored_video(contest, clips[".flv"])
+    Video.objects.filter(id=video.id).update(last_error="No space left on device")
+    assert services.video_convert(video_id=video.id).status == "ready"
+    assert Video.objects.get(id=video.id).last_error == ""
+    assert selectors.backlog()["waiting_on_our_side"] == 0
 
 
 def test_after_a_day_of_failures_on_our_side_the_entry_ends_saying_so(contest, clips):

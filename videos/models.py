@@ -57,10 +57,14 @@ class Video(models.Model):
     available_at = models.DateTimeField(null=True, blank=True)  # not claimed before (backoff)
     started_at = models.DateTimeField(null=True, blank=True)  # last claim: fair turns by contest
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A failure on our side the entry is waiting out (a full disk, storage down): for the
+    # operator, never the participant. Cleared when the entry is converted.
+    last_error = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)  # the email went out (or given up)
     notify_claimed_until = models.DateTimeField(null=True, blank=True)  # being sent until then
     notify_attempts = models.PositiveSmallIntegerField(default=0)
     notify_error = models.TextField(blank=True)  # why the email could not be sent
+    notify_last_error = models.TextField(blank=True)  # the mail server's last temporary refusal
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
+from django.utils import timezone
 
 from contests.models import Contest
 from videos.models import Video
@@ -48,3 +49,34 @@ def video_of_owner(*, user, video_id) -> Video | None:
     if video and user is not None and user.is_authenticated and video.contest.owner_id == user.id:
         return video
     return None
+
+
+def backlog() -> dict[str, int]:
+    """What waits in the whole cluster, for the operator: entries to convert, how long the
+    oldest has waited, those held up by a failure on our side (a full disk, storage down), and
+    emails not sent yet, those held up by the mail server included."""
+    Status = Video.Status
+    waiting = Video.objects.filter(status__in=[Status.QUEUED, Status.PROCESSING])
+    oldest = waiting.aggregate(oldest=Min("created_at"))["oldest"]
+    unsent = Video.objects.filter(status__in=[Status.READY, Status.FAILED], notified_at=None)
+    return {
+        "queued": waiting.filter(status=Status.QUEUED).count(),
+        "processing": waiting.filter(status=Status.PROCESSING).count(),
+        "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds()) if oldest else 0,
+        "waiting_on_our_side": waiting.exclude(last_error="").count(),
+        "emails_unsent": unsent.count(),
+        "emails_waiting_on_mail": unsent.exclude(notify_last_error="").count(),
+    }
+
+
+def backlog_reasons(*, limit: int = 3) -> list[str]:
+    """The latest failures on our side that entries and emails are waiting out."""
+    Status = Video.Status
+    waiting = Video.objects.filter(status__in=[Status.QUEUED, Status.PROCESSING])
+    unsent = Video.objects.filter(status__in=[Status.READY, Status.FAILED], notified_at=None)
+    conversions = waiting.exclude(last_error="").order_by().values_list("last_error", flat=True)
+    emails = (
+        unsent.exclude(notify_last_error="").order_by().values_list("notify_last_error", flat=True)
+    )
+    found = [f"conversion: {error}" for error in conversions.distinct()[:limit]]
+    return found + [f"email: {error}" for error in emails.distinct()[:limit]]

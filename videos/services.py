@@ -274,24 +274,17 @@ def video_enqueue(*, video_id) -> None:
     """Send the conversion job; if the broker is down the row stays queued and is sent later."""
     from videos.tasks import convert_video
 
-    _send(convert_video, video_id, job="convert")
-
-
-def _send(task, video_id, *, job: str) -> None:
     try:
-        task.delay(str(video_id))
+        convert_video.delay(str(video_id))
     except Exception as error:
-        # The next sweep finds the row again: a queued one without enqueued_at, or a finished
-        # one without its email. One line each, no traceback: during an outage every sweep
-        # meets every waiting row.
-        if job == "convert":
-            Video.objects.filter(id=video_id, status=Status.QUEUED).update(enqueued_at=None)
+        # The next sweep finds the row again: a queued one without enqueued_at. One line, no
+        # traceback: during an outage every sweep meets every waiting row.
+        Video.objects.filter(id=video_id, status=Status.QUEUED).update(enqueued_at=None)
         logger.error(
-            "could not enqueue %s job for %s; it will be sent again: %s",
-            job,
+            "could not enqueue the conversion of %s; it will be sent again: %s",
             video_id,
             error,
-            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": job},
+            extra={"event": "enqueue_failed", "video_id": str(video_id), "job": "convert"},
         )
 
 
@@ -477,9 +470,10 @@ def _convert_claimed(video: Video) -> Video:
         extra={"event": "job_started", **log},
     )
     started = timezone.now()
-    settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
+    scratch = None
     try:
+        settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-", dir=settings.SCRATCH_DIR))
         with _heartbeat(video):
             _convert_in(scratch, video)
     except (transcoding.TranscodingError, SoftTimeLimitExceeded) as error:
@@ -535,7 +529,8 @@ def _convert_claimed(video: Video) -> Video:
         _remove_outputs(video)
         return _our_setback(video, error)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     seconds = (timezone.now() - started).total_seconds()
     logger.info(
@@ -594,10 +589,13 @@ def _convert_in(scratch: Path, video: Video) -> None:
                 width=video.width,
                 height=video.height,
                 failure_reason="",
+                last_error="",
                 claimed_until=None,
                 finished_at=timezone.now(),
             )
             if finished:
+                # Hidden while converting: its files leave the public prefix right away.
+                transaction.on_commit(lambda: video_files_settle(video_id=video.id), robust=True)
                 transaction.on_commit(lambda: notify_now(video_id=video.id))
 
     # A finished conversion is not thrown away for a database that is briefly unreachable.
@@ -653,8 +651,9 @@ def _video_fail(video: Video, reason: str) -> Video:
 
 
 # Our side may fail for a long time (a full disk, storage down): entries wait, with pauses
-# growing with their wait up to an hour, and end failed only after this long.
+# growing with their wait up to LONGEST_PAUSE, and end failed only after this long.
 OUTAGE_GIVE_UP = timedelta(hours=24)
+LONGEST_PAUSE = 3600.0
 
 
 def _our_setback(video: Video, error: Exception) -> Video:
@@ -680,7 +679,8 @@ def _our_setback(video: Video, error: Exception) -> Video:
     if waited > OUTAGE_GIVE_UP:
         return _video_fail(video, reasons.BROKE)
     Video.objects.filter(id=video.id, attempts__gt=0).update(attempts=F("attempts") - 1)
-    pause = min(max(30.0, waited.total_seconds() / 4), 3600.0)
+    Video.objects.filter(id=video.id).update(last_error=reason[:1000])
+    pause = min(max(settings.OUTAGE_PAUSE_SECONDS, waited.total_seconds() / 4), LONGEST_PAUSE)
     raise TemporaryFailure(reason, retry_after=_video_release(video, pause=pause)) from error
 
 
@@ -710,11 +710,12 @@ def _video_release(video: Video, *, pause: float | None = None) -> float:
 # ---------------------------------------------------------------- notify
 
 
-def notify_now(*, video_id) -> None:
-    """Send the email from this worker as soon as the entry is finished, so it never waits
-    behind queued conversions; a failure goes to the email task's retries on the queue."""
+def notify_now(*, video_id) -> bool:
+    """Send the email from this process, never from the job queue: a ready entry's email
+    does not wait behind queued conversions. A send that failed is tried again by the sweep
+    after its pause (see participant_notify). True if sent now."""
     try:
-        participant_notify(video_id=video_id)
+        return participant_notify(video_id=video_id)
     except Exception as error:
         logger.warning(
             "email not sent yet: video %s: %s; it will be tried again",
@@ -722,17 +723,13 @@ def notify_now(*, video_id) -> None:
             error,
             extra={"event": "email_retry", "video_id": str(video_id)},
         )
-        notify_enqueue(video_id=video_id)
+        return False
 
 
-def notify_enqueue(*, video_id) -> None:
-    from videos.tasks import notify_participant
-
-    _send(notify_participant, video_id, job="notify")
-
-
-# Tries of one email before it is given up (a temporary failure each time).
-NOTIFY_MAX_ATTEMPTS = 10
+# A mail outage is ours, however long: an email is tried again with pauses doubling from
+# outage_pause_seconds up to LONGEST_PAUSE, and given up only after this long (as mail servers
+# keep a message queued for five days).
+EMAIL_GIVE_UP = timedelta(days=5)
 
 
 def participant_notify(*, video_id) -> bool:
@@ -740,8 +737,10 @@ def participant_notify(*, video_id) -> bool:
 
     The email is claimed for email_claim_seconds and marked sent only once it went out: a
     worker that dies before or while sending lets the claim lapse, and the sweep sends it
-    again. Its Message-ID is fixed per entry and outcome, so a second send after a crash at
-    the very end overwrites the embedded setup's .eml file (and lets mail clients see one).
+    again. A temporary failure (the mail server down or throttling) holds the claim for a
+    pause that doubles with each try, up to an hour, for up to EMAIL_GIVE_UP. Its Message-ID
+    is fixed per entry and outcome, so a second send after a crash at the very end overwrites
+    the embedded setup's .eml file (and lets mail clients see one).
     A message refused for good (a bad header, a refused recipient) and a recipient over the
     daily limit are recorded in notify_error and never tried again.
     """
@@ -751,7 +750,6 @@ def participant_notify(*, video_id) -> bool:
         id=video_id,
         notified_at__isnull=True,
         status__in=[Status.READY, Status.FAILED],
-        notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
     ).update(
         notify_claimed_until=now + timedelta(seconds=settings.EMAIL_CLAIM_SECONDS),
         notify_attempts=F("notify_attempts") + 1,
@@ -785,14 +783,14 @@ def participant_notify(*, video_id) -> bool:
     except Exception as error:
         if mail.permanent_failure(error):
             return _notify_given_up(video, f"refused: {error}"[:1000])
-        if video.notify_attempts >= NOTIFY_MAX_ATTEMPTS:
+        if now - (video.finished_at or now) > EMAIL_GIVE_UP:
             _notify_given_up(video, f"gave up after {video.notify_attempts} tries: {error}"[:1000])
-        else:  # not sent: let a retry claim it again
-            Video.objects.filter(id=video_id).update(notify_claimed_until=None)
+        else:
+            _notify_later(video, error)
         raise
     _retry_database(
         lambda: Video.objects.filter(id=video_id).update(
-            notified_at=timezone.now(), notify_claimed_until=None
+            notified_at=timezone.now(), notify_claimed_until=None, notify_last_error=""
         ),
         seconds=settings.EMAIL_CLAIM_SECONDS / 2,
     )
@@ -808,6 +806,32 @@ def participant_notify(*, video_id) -> bool:
         },
     )
     return True
+
+
+def _notify_later(video: Video, error: Exception) -> None:
+    """Not sent, for a reason that may pass: hold the claim through a pause, then the sweep
+    tries again. The operator sees why in notify_last_error, the logs and worker_health."""
+    exponent = min(max(video.notify_attempts - 1, 0), 20)
+    pause = min(settings.OUTAGE_PAUSE_SECONDS * 2**exponent, LONGEST_PAUSE)
+    Video.objects.filter(id=video.id).update(
+        notify_claimed_until=timezone.now() + timedelta(seconds=pause),
+        notify_last_error=str(error)[:1000],
+    )
+    logger.warning(
+        "email waits %.0f s: video %s, try %s: %s",
+        pause,
+        video.id,
+        video.notify_attempts,
+        error,
+        extra={
+            "event": "email_waits",
+            "video_id": str(video.id),
+            "contest": video.contest.slug,
+            "attempt": video.notify_attempts,
+            "pause_seconds": pause,
+            "reason": str(error)[:500],
+        },
+    )
 
 
 def _recipient_over_daily_limit(video: Video, now) -> bool:
@@ -844,9 +868,71 @@ def _notify_given_up(video: Video, error: str) -> bool:
 
 
 def video_set_hidden(*, video: Video, hidden: bool) -> Video:
-    Video.objects.filter(id=video.id).update(hidden=hidden)
+    """Hide an entry from the public, or show it again.
+
+    Hiding moves its MP4 and poster under the private hidden/ prefix before it returns, so a
+    link handed out earlier stops working at once (on local disk and on S3), and CloudFront is
+    told to forget its copies; showing moves them back to the same public names. The organizer
+    still plays a hidden entry, through links only they get (files.public_media on local disk,
+    signed S3 links). Moves are idempotent: trying again after a storage error completes one.
+    """
+    with transaction.atomic():
+        row = Video.objects.select_for_update().get(id=video.id)
+        names = _video_files_place(row, public=not hidden)
+        Video.objects.filter(id=video.id).update(hidden=hidden, **names)
+    # Both ways: a shown file's cached copies, and the "not found" CloudFront keeps for a while.
+    public_names = [name.removeprefix(files.HIDDEN_PREFIX) for name in names.values()]
+    files.cdn_forget(video.converted.storage, public_names)
     video.hidden = hidden
+    for field, name in names.items():
+        setattr(video, field, name)
     return video
+
+
+def video_files_settle(*, video_id) -> bool:
+    """Move an entry's files to where its visibility says, when they are not there: for an
+    entry hidden while it was converting (the worker stored public files), and for entries
+    hidden before hiding moved files (manage.py move_hidden_files). True if it moved any."""
+    with transaction.atomic():
+        row = Video.objects.select_for_update().filter(id=video_id).first()
+        if row is None:
+            return False
+        current = [row.converted.name, row.poster.name]
+        if all(name.startswith(files.HIDDEN_PREFIX) == row.hidden for name in current if name):
+            return False
+        names = _video_files_place(row, public=not row.hidden)
+        Video.objects.filter(id=video_id).update(**names)
+    logger.info(
+        "files of video %s moved (%s)",
+        video_id,
+        "hidden" if row.hidden else "shown",
+        extra={"event": "video_files_moved", "video_id": str(video_id), "hidden": row.hidden},
+    )
+    return True
+
+
+def _video_files_place(video: Video, *, public: bool) -> dict[str, str]:
+    """Move the entry's MP4 and poster to their public names (videos/<id>.mp4) or under
+    hidden/ (hidden/videos/<id>.mp4); returns the fields' new names."""
+    names = {}
+    for field in ("converted", "poster"):
+        stored = getattr(video, field)
+        if not stored.name:
+            continue
+        public_name = stored.name.removeprefix(files.HIDDEN_PREFIX)
+        hidden_name = files.HIDDEN_PREFIX + public_name
+        source, target = (hidden_name, public_name) if public else (public_name, hidden_name)
+        if not files.move(stored.storage, source, target, public=public):
+            logger.warning(
+                "video %s: %s is in storage under neither %s nor %s",
+                video.id,
+                field,
+                source,
+                target,
+                extra={"event": "video_file_missing", "video_id": str(video.id)},
+            )
+        names[field] = target
+    return names
 
 
 SWEEP_LOCK = "videos:sweep"
@@ -874,7 +960,6 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
             id=video.id, status=Status.PROCESSING, claimed_until__lt=now
         ).update(status=Status.FAILED, failure_reason=reason, claimed_until=None, finished_at=now):
             counts["failed"] += 1
-            notify_enqueue(video_id=video.id)
     stale_queued = Q(status=Status.QUEUED) & (
         Q(enqueued_at__lt=now - timedelta(seconds=settings.VIDEO_REQUEUE_AFTER_SECONDS))
         | Q(enqueued_at__isnull=True)
@@ -889,17 +974,34 @@ def videos_requeue_stale(*, now=None) -> dict[str, int]:
         Video.objects.filter(id=video_id).update(enqueued_at=now)
         video_enqueue(video_id=video_id)
         counts["requeued"] += 1
+    counts["notified"] = _send_unsent_emails(now)
+    return counts
+
+
+def _send_unsent_emails(now) -> int:
+    """Emails not sent yet: a worker died while sending, or the mail server refused for a
+    while. They are sent here, in the sweeper, not through the job queue, so they never wait
+    behind conversions. The first failure ends this round: the server is likely down for the
+    others too, and one try per sweep is enough to notice it is back."""
     unsent = Video.objects.filter(
         Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
         status__in=[Status.READY, Status.FAILED],
         notified_at__isnull=True,
-        notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
+        # Just finished: its worker is sending it right now, unclaimed for a moment.
         finished_at__lt=now - timedelta(seconds=settings.SWEEP_SECONDS),
-    )
+    ).order_by("finished_at")
+    sent = 0
     for video_id in unsent.values_list("id", flat=True):
-        notify_enqueue(video_id=video_id)
-        counts["notified"] += 1
-    return counts
+        try:
+            sent += participant_notify(video_id=video_id)
+        except Exception as error:  # its pause is set: it is tried again after it
+            logger.warning(
+                "sweep stops sending emails this round: %s",
+                error,
+                extra={"event": "email_retry", "video_id": str(video_id)},
+            )
+            break
+    return sent
 
 
 def video_stored_files(video: Video) -> list[tuple]:
@@ -908,14 +1010,6 @@ def video_stored_files(video: Video) -> list[tuple]:
         for field in (video.original, video.converted, video.poster)
         if field
     ]
-
-
-def stored_files_delete(files: list[tuple]) -> None:
-    for storage, name in files:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.exception("could not delete %s", name)
 
 
 def upload_too_large(content_length: str | None) -> bool:

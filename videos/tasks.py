@@ -9,7 +9,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from videos import services
+from videos import selectors, services
 
 logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -40,17 +40,11 @@ def convert_video(self, video_id: str) -> None:
         raise self.retry(countdown=come_back)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(Exception,),
-    max_retries=8,
-    retry_backoff=10,
-    retry_backoff_max=600,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def notify_participant(self, video_id: str) -> None:
-    services.participant_notify(video_id=video_id)
+@shared_task(soft_time_limit=60, time_limit=90)
+def notify_participant(video_id: str) -> None:
+    """Emails are sent by the worker that finished the entry, and again by the sweeper, never
+    behind conversions on the queue. This task stays for messages already queued."""
+    services.notify_now(video_id=video_id)
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -67,12 +61,27 @@ def start_sweeper(**kwargs) -> None:
     threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
 
 
+def _log_backlog() -> None:
+    """The cluster's backlog as one log event per sweep: the operator's metric (chart
+    event=backlog in the log search), and a warning while our side makes entries wait."""
+    counts = selectors.backlog()
+    waiting_on_us = counts["waiting_on_our_side"] or counts["emails_waiting_on_mail"]
+    logger.log(
+        logging.WARNING if waiting_on_us else logging.INFO,
+        "backlog: %s",
+        counts,
+        extra={"event": "backlog", **counts},
+    )
+
+
 def _sweep_forever() -> None:
     while True:
         try:
             counts = services.upkeep_sweep()
-            if counts and any(counts.values()):
-                logger.info("sweep: %s", counts, extra={"event": "sweep", **counts})
+            if counts is not None:  # this worker had the cluster's turn: it reports for all
+                if any(counts.values()):
+                    logger.info("sweep: %s", counts, extra={"event": "sweep", **counts})
+                _log_backlog()
         except Exception:  # e.g. the database is down: the next round tries again
             logger.exception("sweep failed", extra={"event": "sweep_failed"})
         finally:

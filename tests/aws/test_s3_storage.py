@@ -74,7 +74,17 @@ def test_cloudfront_is_named_by_subdomain_or_host(cf_url, host):
     assert storage.cloudfront_host(configure(cf_url=cf_url)) == host
 
 
-@pytest.mark.parametrize("key, value", [("s3_url", "my bucket/x"), ("cf_url", "cdn/path?x")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("s3_url", "my bucket/x"),
+        ("cf_url", "cdn/path?x"),
+        ("cf_distribution_id", "d111abcdef8.cloudfront.net"),
+        ("hidden_link_seconds", "30"),
+        ("hidden_link_seconds", "700000"),  # over S3's 7 days
+        ("hidden_link_seconds", "4h"),
+    ],
+)
 def test_a_malformed_bucket_or_cloudfront_name_stops_start_up(key, value, tmp_path):
     config = configure(**{"s3_url": "bucket-ok", key: value})
     with pytest.raises(ConfigError, match=key):

@@ -76,6 +76,11 @@ def sign_up_and_create_contest(page, service, slug: str, tmp_path: Path) -> None
     page.get_by_label("Email").fill(address)
     page.get_by_label("Password").fill("a long passphrase 42")
     page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/accounts/signup/done/")  # the same page whether the address was taken
+    page.goto(f"{service.url}/accounts/login/")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill("a long passphrase 42")
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard/")
     assert page.get_by_role("button", name="Send the link again").is_visible()
     # Her contests take entries once she follows the link emailed to her.

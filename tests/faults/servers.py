@@ -89,6 +89,84 @@ class ScratchRedis:
             return False
 
 
+class ScratchRabbitMQ:
+    """A RabbitMQ node of the test's own, beside the machine's, on free ports and without
+    plugins. Its queues and persistent messages are kept in its folder across a stop, as a
+    real broker keeps them on disk. As root the server runs as the rabbitmq user, so the
+    folder is that user's."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        self.node = f"videoshare{self.port}@localhost"
+        self.folder = Path(tempfile.mkdtemp(prefix="scratch-rabbitmq-"))
+        self.log = self.folder / "server.log"
+        self.process: subprocess.Popen | None = None
+        (self.folder / "plugins").write_text("[].\n")
+        (self.folder / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
+        )
+        self.env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.folder / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.folder / "plugins"),
+            "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq"),
+            "RABBITMQ_PID_FILE": str(self.folder / "server.pid"),
+        }
+
+    def start(self) -> "ScratchRabbitMQ":
+        binary = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
+        if not Path(binary).exists():
+            unavailable("rabbitmq-server is not installed (apt-get install rabbitmq-server)")
+        if os.geteuid() != 0:
+            unavailable("a test's own RabbitMQ node runs as the rabbitmq user: run as root")
+        shutil.chown(self.folder, "rabbitmq")
+        for path in self.folder.rglob("*"):
+            shutil.chown(path, "rabbitmq")
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [binary], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        _wait_ready(self.answers, self.process, "rabbitmq-server", self.log)
+        return self
+
+    def stop(self) -> None:
+        """rabbitmqctl stop: the node halts, as an operator's restart does."""
+        if self.process is None:
+            return
+        subprocess.run(
+            ["rabbitmqctl", "-n", self.node, "stop"],
+            env=self.env, capture_output=True, timeout=60,
+        )  # fmt: skip
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def close(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def answers(self) -> bool:
+        """True when an AMQP client can connect (the port opens before the broker is ready)."""
+        import kombu
+
+        try:
+            with kombu.Connection(self.url, connect_timeout=2) as connection:
+                connection.connect()
+                return connection.connected
+        except Exception:
+            return False
+
+
 def find_initdb() -> Path | None:
     """The newest PostgreSQL's initdb on this machine (Debian keeps it off PATH)."""
     found = sorted(
@@ -196,16 +274,20 @@ class StallingSMTP:
         self.holding = threading.Event()
         self._hold: tuple[float, str | None] | None = None
         self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    def start(self) -> "StallingSMTP":
+        """Start (or start again, on the same port: a mail server back from an outage)."""
         self._controller = Controller(
             self, hostname=self.host, port=self.port, ready_timeout=READY_SECONDS
         )
-
-    def start(self) -> "StallingSMTP":
         self._controller.start()  # returns once the server has answered a connection
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def keys(self) -> dict[str, str]:
         return {"smtp_host": self.host, "smtp_port": str(self.port), "smtp_tls": "false"}

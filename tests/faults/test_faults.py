@@ -1,15 +1,19 @@
-"""Faults on real processes: a worker killed mid-job or mid-email, the broker and the database
-stopped under load. In each: nothing accepted is lost, nothing is sent twice, and recovery takes
-seconds. Every email is counted at a real SMTP server, so a second send cannot hide.
+"""Faults on real processes: a worker killed mid-job or mid-email, the broker, the database and
+the mail server stopped under load, a full disk. In each: nothing accepted is lost, nothing is
+sent twice, and recovery takes seconds. Every email is counted at a real SMTP server, so a
+second send cannot hide. They run on the embedded setup (SQLite, the folder queue) and on
+PostgreSQL with RabbitMQ or Redis.
 
 The settings are short, and so are the tests: a job's lease is LEASE s, a sweep runs every
-SWEEP s, an email is claimed for EMAIL_CLAIM s. The same arithmetic holds for the defaults (60,
-15, 120).
+SWEEP s, an email is claimed for EMAIL_CLAIM s, the first pause after a failure on our side is
+PAUSE s. The same arithmetic holds for the defaults (60, 15, 120, 30).
 """
 
 import contextlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,18 +22,21 @@ import pytest
 import requests
 
 from tests.e2e.service import Service, open_contest
-from tests.faults.servers import ScratchPostgres, ScratchRedis, StallingSMTP
+from tests.faults.servers import ScratchPostgres, ScratchRabbitMQ, ScratchRedis, StallingSMTP
 from tests.media import make_clip, make_noisy_clip
+from tests.servers import SERVERS, unavailable
 
 pytestmark = pytest.mark.e2e
 
 LEASE = 10
 SWEEP = 3
 EMAIL_CLAIM = 10
+PAUSE = 3
 FAST_RECOVERY = {
     "job_lease_seconds": str(LEASE),
     "sweep_seconds": str(SWEEP),
     "email_claim_seconds": str(EMAIL_CLAIM),
+    "outage_pause_seconds": str(PAUSE),
 }
 # On top of what the settings allow: a worker starting, polling and sending on a busy 2-core
 # machine.
@@ -63,6 +70,13 @@ def scratch():
         server.close()
 
 
+def shared_postgres() -> dict[str, str]:
+    """Keys for the machine's PostgreSQL (never stopped here): Service makes a fresh database."""
+    host, port = SERVERS["postgresql"]
+    return {"db_engine": "postgresql", "rds_url": host, "rds_port": str(port),
+            "rds_user": "postgres", "rds_db": "postgres"}  # fmt: skip
+
+
 @pytest.fixture
 def start_service(request, tmp_path, smtp, scratch):
     """Start a Service with fast recovery settings, its mail going to `smtp`; its logs' last
@@ -70,10 +84,10 @@ def start_service(request, tmp_path, smtp, scratch):
     started: list[Service] = []
     request.node.services = started
 
-    def start(**keys: str) -> Service:
+    def start(*, worker: bool = True, **keys: str) -> Service:
         service = Service(tmp_path / "service", **FAST_RECOVERY, **smtp.keys(), **keys)
         started.append(service)
-        return service.start()
+        return service.start(worker=worker)
 
     yield start
     for service in started:
@@ -151,13 +165,17 @@ def conversion_seconds(service: Service, worker: str, video_id: str) -> float:
     raise AssertionError(f"{worker} logged no conversion of {video_id}")
 
 
+@pytest.mark.parametrize("setup", ["embedded", "postgresql+rabbitmq"])
 def test_a_conversion_of_a_killed_worker_is_finished_by_another(
-    start_service, smtp, recoveries, tmp_path
+    setup, start_service, scratch, smtp, recoveries, tmp_path
 ):
-    service = start_service()
+    keys = {}
+    if setup == "postgresql+rabbitmq":
+        keys = {**shared_postgres(), "broker_url": scratch(ScratchRabbitMQ()).url}
+    service = start_service(**keys)
     organizer = open_contest(service.url, "kill-convert", "Kill convert", smtp.messages_to)
     address = "slow@example.com"
-    clip = make_noisy_clip(tmp_path / "slow.avi", seconds=12, size="640x360")
+    clip = make_noisy_clip(tmp_path / "slow.avi", seconds=8, size="640x360")
     response = upload(service, "kill-convert", clip, address)
     assert response.status_code == 202, response.text
     video_id = response.json()["id"]
@@ -177,7 +195,7 @@ def test_a_conversion_of_a_killed_worker_is_finished_by_another(
     lost, duplicated = tally(service, organizer, smtp, "kill-convert", [address])
     bound = LEASE + SWEEP + converted + MARGIN
     recoveries.record(
-        f"worker SIGKILL mid-conversion (lease {LEASE} s, sweep {SWEEP} s, "
+        f"{setup}: worker SIGKILL mid-conversion (lease {LEASE} s, sweep {SWEEP} s, "
         f"conversion {converted:.1f} s)",
         recovered, lost=lost, duplicated=duplicated, bound=bound,
     )  # fmt: skip
@@ -213,11 +231,12 @@ def test_an_email_of_a_worker_killed_while_sending_goes_out_once(
     assert recovered <= bound, f"kill to email took {recovered:.1f} s, bound {bound} s"
 
 
+@pytest.mark.parametrize("broker_kind", ["RabbitMQ", "Redis"])
 def test_uploads_while_the_broker_is_down_are_converted_once_it_is_back(
-    start_service, scratch, smtp, recoveries, tmp_path
+    broker_kind, start_service, scratch, smtp, recoveries, tmp_path
 ):
-    broker = scratch(ScratchRedis())
-    service = start_service(broker_url=broker.url)
+    broker = scratch(ScratchRabbitMQ() if broker_kind == "RabbitMQ" else ScratchRedis())
+    service = start_service(broker_url=broker.url, **shared_postgres())
     organizer = open_contest(service.url, "broker-down", "Broker down", smtp.messages_to)
     clip = make_clip(tmp_path / "short.flv")
     before = upload(service, "broker-down", clip, "before@example.com")
@@ -242,7 +261,7 @@ def test_uploads_while_the_broker_is_down_are_converted_once_it_is_back(
     addresses = ["before@example.com", *during]
     lost, duplicated = tally(service, organizer, smtp, "broker-down", addresses)
     recoveries.record(
-        f"broker (Redis) stopped 30 s, {len(during)} uploads during it (202 within "
+        f"broker ({broker_kind}) stopped 30 s, {len(during)} uploads during it (202 within "
         f"{max(answered):.2f} s): broker back to last email",
         recovered, lost=lost, duplicated=duplicated, bound=BROKER_BACK_BOUND,
     )  # fmt: skip
@@ -281,3 +300,108 @@ def test_conversions_survive_a_database_outage(start_service, scratch, smtp, rec
         recovered, lost=lost, duplicated=duplicated,
     )  # fmt: skip
     assert (lost, duplicated) == (0, 0)
+
+
+def test_a_mail_outage_is_waited_out_and_each_email_goes_once(
+    start_service, smtp, recoveries, tmp_path
+):
+    service = start_service()
+    organizer = open_contest(service.url, "mail-down", "Mail down", smtp.messages_to)
+    smtp.stop()
+    down = time.monotonic()
+    addresses = [f"waiting-{n}@example.com" for n in range(2)]
+    for address in addresses:
+        response = upload(service, "mail-down", make_clip(tmp_path / "short.flv"), address)
+        assert response.status_code == 202, response.text
+    health = service.wait_until(
+        lambda: _emails_waiting_on_mail(service), 120, "worker_health to show the emails waiting"
+    )
+    assert "email: [Errno 111] Connection refused" in health
+    time.sleep(max(down + 30 - time.monotonic(), 0))
+    smtp.start()
+    back = time.monotonic()
+
+    arrived = wait_for_emails(service, smtp, addresses, 150)
+    recovered = arrived - back
+    time.sleep(QUIET)
+    lost, duplicated = tally(service, organizer, smtp, "mail-down", addresses)
+    # Each try doubles the pause from PAUSE s: the one running when the server returns bounds
+    # the wait (the outage's length at most), plus a sweep.
+    bound = 30 + SWEEP + MARGIN
+    recoveries.record(
+        f"mail server stopped 30 s while {len(addresses)} entries became ready (pauses from "
+        f"{PAUSE} s, doubling): mail server back to last email",
+        recovered, lost=lost, duplicated=duplicated, bound=bound,
+    )  # fmt: skip
+    assert (lost, duplicated) == (0, 0)
+    assert recovered <= bound
+
+
+def _emails_waiting_on_mail(service: Service) -> str:
+    health = service.manage("worker_health")
+    return health if "emails_waiting_on_mail 2" in health else ""
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 32 MB file system (tmpfs) for the public media folder, to fill and free."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        unavailable("filling a disk needs a small file system of its own: run as root")
+    folder = tmp_path / "service" / "media"
+    folder.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(folder)], check=True)
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path, leave: int) -> Path:
+    """Write a ballast file until `leave` bytes are free."""
+    ballast = folder / "ballast"
+    free = shutil.disk_usage(folder).free
+    with open(ballast, "wb") as handle:
+        handle.truncate(0)
+        chunk = b"\0" * 2**16
+        for _ in range(max(free - leave, 0) // len(chunk)):
+            handle.write(chunk)
+    return ballast
+
+
+def test_a_full_disk_makes_entries_wait_not_fail(
+    small_disk, start_service, smtp, recoveries, tmp_path
+):
+    service = start_service(worker=False)
+    organizer = open_contest(service.url, "disk-full", "Disk full", smtp.messages_to)
+    address = "patient@example.com"
+    clip = make_noisy_clip(tmp_path / "clip.avi", seconds=2, size="320x240")
+    response = upload(service, "disk-full", clip, address)
+    assert response.status_code == 202, response.text
+    video_id = response.json()["id"]
+    ballast = fill(small_disk, leave=64 * 1024)  # the MP4 starts to be written, then no room
+    service.start_worker("worker")
+
+    health = service.wait_until(
+        lambda: _waiting_on_our_side(service), 120, "worker_health to show the entry waiting"
+    )
+    assert "No space left on device" in health
+    assert status(service, organizer, video_id) in ("queued", "processing")
+    assert smtp.messages_to(address) == []  # our fault is never emailed as theirs
+    assert not list((small_disk / "videos").glob("*")), "a partial MP4 was left in public"
+    ballast.unlink()
+    freed = time.monotonic()
+
+    arrived = wait_for_emails(service, smtp, [address], 150)
+    recovered = arrived - freed
+    time.sleep(QUIET)
+    lost, duplicated = tally(service, organizer, smtp, "disk-full", [address])
+    assert "ready" in smtp.messages_to(address)[0]["Subject"]
+    recoveries.record(
+        f"public media disk full mid-write, then freed (pauses from {PAUSE} s): "
+        "space freed to the email",
+        recovered, lost=lost, duplicated=duplicated,
+    )  # fmt: skip
+    assert (lost, duplicated) == (0, 0)
+
+
+def _waiting_on_our_side(service: Service) -> str:
+    health = service.manage("worker_health")
+    return health if "waiting_on_our_side 1" in health else ""

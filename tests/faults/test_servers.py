@@ -5,11 +5,12 @@ import smtplib
 import socket
 import time
 
+import kombu
 import psycopg
 import pytest
 import redis
 
-from tests.faults.servers import ScratchPostgres, ScratchRedis, StallingSMTP
+from tests.faults.servers import ScratchPostgres, ScratchRabbitMQ, ScratchRedis, StallingSMTP
 from tests.servers import reachable
 
 
@@ -50,6 +51,30 @@ def test_scratch_postgres_restarts_on_its_port_with_its_data():
             assert connection.execute("SELECT n FROM kept").fetchall() == [(7,)]
     finally:
         server.close()
+
+
+def test_scratch_rabbitmq_restarts_on_its_port_with_its_persistent_messages():
+    server = ScratchRabbitMQ().start()
+    try:
+        with kombu.Connection(server.url) as connection:  # a durable queue, persistent messages
+            connection.SimpleQueue("kept").put({"job": 1}, delivery_mode=2)
+        server.stop()
+        assert not server.answers()
+        server.start()
+        with kombu.Connection(server.url) as connection:
+            assert connection.SimpleQueue("kept").get(timeout=10).payload == {"job": 1}
+    finally:
+        server.close()
+    assert not reachable("127.0.0.1", server.port)
+
+
+def test_smtp_stops_and_starts_again_on_its_port(smtp):
+    smtp.stop()
+    with pytest.raises(OSError):
+        send(smtp, "later@example.com")
+    smtp.start()
+    send(smtp, "later@example.com")
+    assert len(smtp.messages_to("later@example.com")) == 1
 
 
 def send(smtp: StallingSMTP, to: str) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import pytest
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIHandler
 
@@ -32,6 +33,54 @@ def test_it_serves_a_converted_video_and_offers_ranges(client, converted, mp4):
     assert response.status_code == 200
     assert (response["Content-Type"], response["Accept-Ranges"]) == ("video/mp4", "bytes")
     assert response.getvalue() == mp4.read_bytes()
+
+
+def test_what_we_made_is_shown_inline_with_its_type_and_never_sniffed(client, converted):
+    response = client.get(converted.converted.url)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == f'inline; filename="{converted.id}.mp4"'
+    assert response["Cache-Control"] == "public, max-age=3600"
+    ranged = client.get(converted.converted.url, headers={"Range": "bytes=0-9"})
+    assert (ranged["Content-Type"], ranged["X-Content-Type-Options"]) == ("video/mp4", "nosniff")
+
+
+@pytest.mark.parametrize(
+    "name, content_type",
+    [
+        ("posters/x.jpg", "image/jpeg"),
+        ("banners/b-1.png", "image/png"),
+        ("banners/b-1.webp", "image/webp"),
+        ("banners/b-1.jpg", "image/jpeg"),
+    ],
+)
+def test_pictures_we_make_are_typed_by_their_folder_and_extension(client, db, name, content_type):
+    default_storage.save(name, ContentFile(b"picture"))
+    try:
+        response = client.get(f"/media/{name}")
+    finally:
+        default_storage.delete(name)
+    assert (response.status_code, response["Content-Type"]) == (200, content_type)
+    assert response["Content-Disposition"].startswith("inline")
+
+
+@pytest.mark.parametrize("name", ["videos/x.html", "posters/x.svg", "banners/x.gif"])
+def test_anything_else_in_a_public_folder_is_a_download(client, db, name):
+    default_storage.save(name, ContentFile(b"<svg onload=alert(1)>"))
+    try:
+        response = client.get(f"/media/{name}")
+    finally:
+        default_storage.delete(name)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_files_outside_the_public_folders_are_not_served(client, db):
+    name = default_storage.save("elsewhere/notes.txt", ContentFile(b"private"))
+    try:
+        assert client.get(f"/media/{name}").status_code == 404
+    finally:
+        default_storage.delete(name)
 
 
 def test_a_range_request_gets_exactly_those_bytes(client, converted, mp4):

@@ -1,15 +1,22 @@
 """The worker's health check, for a container or an auto-scaling group: exit 0 when healthy.
 
+It also prints the cluster's backlog, and what on our side (a full disk, storage or mail down)
+keeps entries or emails waiting: those wait it out and are not this machine's health.
+
 There is no ping of the running worker: remote control is off (settings.py), so the worker
 has no control queue to answer on. A worker process that dies ends its container instead.
 """
 
 import os
+import shutil
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from config.celery import app
 from config.health import database_problem
+from videos import selectors
 
 
 def broker_problem(timeout: float) -> str:
@@ -29,6 +36,18 @@ def broker_problem(timeout: float) -> str:
     return ""
 
 
+def disk_problem() -> str:
+    """'' when the scratch disk has room for a conversion: the largest upload and its output."""
+    folder = settings.SCRATCH_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    needed = 2 * settings.MAX_UPLOAD_BYTES
+    if free < needed:
+        mb = 2**20
+        return f"disk almost full: {free // mb} MB free in {folder}, {needed // mb} MB needed"
+    return ""
+
+
 class Command(BaseCommand):
     help = (
         "Exit 0 when this machine can run jobs (the database and the broker answer); "
@@ -41,7 +60,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, timeout: float, **options):
-        problems = [problem for problem in (database_problem(), broker_problem(timeout)) if problem]
+        database = database_problem()
+        checks = (database, broker_problem(timeout), disk_problem())
+        problems = [problem for problem in checks if problem]
+        if not database:
+            self.write_backlog()
         if problems:
             raise CommandError("; ".join(problems), returncode=1)
-        self.stdout.write("ok: database, broker")
+        self.stdout.write("ok: database, broker, disk")
+
+    def write_backlog(self) -> None:
+        """The cluster's backlog: for the operator to read, not this machine's health."""
+        try:
+            counts = selectors.backlog()
+            reasons = selectors.backlog_reasons()
+        except DatabaseError as error:  # e.g. not migrated yet
+            self.stdout.write(f"backlog: unknown ({error})")
+            return
+        self.stdout.write("backlog: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for reason in reasons:
+            self.stdout.write(f"waiting on our side: {reason}")
