@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 
-from tests.e2e.service import Service, open_contest
+from tests.e2e.service import BIN, Service, open_contest
+from tests.e2e.test_slow_clients import answer_of
 from tests.faults.servers import ScratchPostgres, ScratchRabbitMQ, ScratchRedis, StallingSMTP
 from tests.media import make_clip, make_noisy_clip
 from tests.servers import SERVERS, unavailable
@@ -405,3 +408,44 @@ def test_a_full_disk_makes_entries_wait_not_fail(
 def _waiting_on_our_side(service: Service) -> str:
     health = service.manage("worker_health")
     return health if "waiting_on_our_side 1" in health else ""
+
+
+def test_a_web_restart_mid_upload_loses_nothing(start_service, smtp, recoveries, tmp_path):
+    service = start_service()
+    organizer = open_contest(service.url, "web-restart", "Web restart", smtp.messages_to)
+    address = "mid-upload@example.com"
+    clip = make_clip(tmp_path / "clip.avi", seconds=2)
+    fields = {"first_name": "Pat", "last_name": "Kim", "email": address, "message": "hi",
+              "file": (clip.name, clip.read_bytes(), "video/x-msvideo")}  # fmt: skip
+    body, content_type = urllib3.encode_multipart_formdata(fields)
+    head = (
+        f"POST /api/v1/contests/web-restart/videos HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    web = service.processes["web"]
+    with socket.create_connection(("127.0.0.1", service.port), timeout=30) as sock:
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        web.terminate()  # a deploy or a scale-in stops the instance mid-upload
+        time.sleep(1)
+        sock.sendall(body[len(body) // 2 :])
+        answer = answer_of(sock, seconds=60)
+    answered = time.monotonic() - stopped
+    assert answer.startswith(b"HTTP/1.1 202 "), answer[:500]
+    assert web.wait(timeout=30) == 0  # it stopped once the upload was in
+    service.spawn("web", [str(BIN / "gunicorn"), "config.asgi:application"])  # the new one
+    service.wait_until(service.healthy, 60, "the new web process to answer")
+
+    arrived = wait_for_emails(service, smtp, [address], 120)
+    time.sleep(QUIET)
+    lost, duplicated = tally(service, organizer, smtp, "web-restart", [address])
+    left = [path.name for path in (service.data_dir / "tmp").glob("*")]
+    recoveries.record(
+        f"web SIGTERM mid-upload (drain 90 s): upload answered 202 {answered:.1f} s after the "
+        "signal; SIGTERM to the email",
+        arrived - stopped, lost=lost, duplicated=duplicated,
+    )  # fmt: skip
+    assert (lost, duplicated) == (0, 0)
+    assert left == [], f"temporary files left behind: {left}"
