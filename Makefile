@@ -48,3 +48,14 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var
+
+# ---- The AWS deployment (deploy/aws, docs/DEPLOY.md). Its packages are an extra of their own.
+## deploy-check: synthesize every stack offline into deploy/aws/cdk.out and test it: template
+##               assertions, cdk-nag's AWS Solutions rules, cfn-lint (no AWS account needed)
+.PHONY: deploy-check
+$(BIN)/.installed-deploy: pyproject.toml $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,deploy]'
+	touch $@
+
+deploy-check: $(BIN)/.installed-deploy
+	$(BIN)/pytest deploy/aws/tests $(PYTEST_ARGS)
