@@ -51,7 +51,10 @@ control_socket_disable = True
 class Worker(UvicornWorker):
     CONFIG_KWARGS = {
         "loop": "asyncio",
-        "http": "h11",  # pure Python; request heads over 16 KiB are refused
+        # Pure Python; request heads over 16 KiB are refused. httptools would receive a body
+        # with less CPU (docs/PERFORMANCE.md), but uvicorn's protocol for it takes heads of
+        # any size.
+        "http": "h11",
         "lifespan": "off",  # Django has no startup or shutdown hooks
     }
 

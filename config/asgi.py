@@ -10,6 +10,8 @@ would lose, and keeps memory bounded:
 - a body that stops arriving is dropped after BODY_IDLE_SECONDS;
 - bodies are spooled to FILE_UPLOAD_TEMP_DIR past a small size, not kept in memory or in /tmp
   (often a tmpfs, so memory again); a chunked body gets its length once it is complete;
+- a form's file is written there once, as it arrives, to the temporary file the view gets and
+  the storage moves (config/uploads.py), not spooled and then copied by Django's parser;
 - under /api/ the refusals (413, 408) are JSON, in the API's error shape (api/errors.py);
 - streamed responses (files, static files) are sent piece by piece: Django 5.2 would read a
   synchronous iterator whole into memory before sending the first byte;
@@ -29,6 +31,8 @@ from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.utils import translation
+
+from config.uploads import REQUEST_ATTRIBUTE, SplitBody, form_boundary
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -53,31 +57,45 @@ class Handler(ASGIHandler):
     async def get_response_async(self, request):
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
+    async def handle(self, scope, receive, send):
+        await super().handle(scope, Receive(receive, scope), send)
+
     async def read_body(self, receive):
-        body_file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the handler
-            max_size=BODY_MEMORY_BYTES, mode="w+b", dir=settings.FILE_UPLOAD_TEMP_DIR
-        )
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                body_file.close()
-                raise RequestAborted()
-            body_file.write(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body_file.seek(0)
-        return body_file
+        body = Body(max_size=BODY_MEMORY_BYTES, mode="w+b", dir=settings.FILE_UPLOAD_TEMP_DIR)
+        boundary = getattr(receive, "form_boundary", None)  # see handle()
+        split = SplitBody(body, boundary, settings.FILE_UPLOAD_TEMP_DIR) if boundary else None
+        sink = split or body
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise RequestAborted()
+                part = message.get("body", b"")
+                body.received += len(part)
+                sink.write(part)
+                if not message.get("more_body", False):
+                    break
+            if split:
+                split.finish()
+        except BaseException:  # a disconnect, a cancelled task: no file stays behind
+            if split and split.upload:
+                split.upload.close()
+            body.close()
+            raise
+        body.upload = split.upload if split else None
+        body.seek(0)
+        return body
 
     def create_request(self, scope, body_file):
         request, error_response = super().create_request(scope, body_file)
-        if request is not None and not request.META.get("CONTENT_LENGTH"):
-            # A chunked body (Transfer-Encoding: chunked) declares no length. It is complete
-            # and spooled by now, so its length is known: without it Django and DRF read the
-            # body as empty, and an upload would lose its fields and file.
-            size = body_file.seek(0, os.SEEK_END)
-            body_file.seek(0)
-            if size:
-                request.META["CONTENT_LENGTH"] = str(size)
+        if request is not None:
+            if body_file.upload:
+                setattr(request, REQUEST_ATTRIBUTE, body_file.upload)
+            if not request.META.get("CONTENT_LENGTH") and body_file.received:
+                # A chunked body (Transfer-Encoding: chunked) declares no length. It is
+                # complete by now, so its length is known: without it Django and DRF read the
+                # body as empty, and an upload would lose its fields and file.
+                request.META["CONTENT_LENGTH"] = str(body_file.received)
         return request, error_response
 
     async def run_get_response(self, request):
@@ -85,6 +103,42 @@ class Handler(ASGIHandler):
         if response.streaming and not response.is_async:
             response.streaming_content = parts_from_thread(response.streaming_content)
         return response
+
+
+class Receive:
+    """The server's receive(), with the boundary of the request's body if it is a form
+    (multipart/form-data): Django gives read_body() nothing else of the request."""
+
+    __slots__ = ("receive", "form_boundary")
+
+    def __init__(self, receive, scope):
+        self.receive = receive
+        # As Django's request reads it: every Content-Type header, joined.
+        content_type = ",".join(
+            value.decode("latin1") for name, value in scope["headers"] if name == b"content-type"
+        )
+        self.form_boundary = form_boundary(content_type)
+
+    def __call__(self):
+        return self.receive()
+
+
+class Body(tempfile.SpooledTemporaryFile):
+    """A request body as Django reads it: in memory up to BODY_MEMORY_BYTES, then in
+    FILE_UPLOAD_TEMP_DIR. A form's first file is not in it but in `upload` (config/uploads.py),
+    which goes when the body is closed (Django closes it when the request ends)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.received = 0  # bytes of the body, with the file's
+        self.upload = None
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self.upload:
+                self.upload.close()
 
 
 async def parts_from_thread(iterator):

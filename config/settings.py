@@ -135,8 +135,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Uploads stream to a temporary file on disk, never into memory.
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+# Uploads stream to a temporary file on disk, never into memory; a form's file is written there
+# once, as it arrives (config/uploads.py).
+FILE_UPLOAD_HANDLERS = ["config.uploads.FileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 MAX_UPLOAD_BYTES = loader.as_int(CONFIG, "max_upload_mb") * 1024 * 1024
