@@ -45,6 +45,7 @@ format: install
 bench: install
 	$(BIN)/python bench/upload_to_email.py
 	$(BIN)/python bench/attacks.py
+	$(BIN)/python bench/upload_path.py
 
 clean:
 	rm -rf $(VENV) var
