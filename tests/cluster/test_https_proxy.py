@@ -6,7 +6,6 @@ in and creates a contest, and a participant uploads a video, all through the pag
 as a browser sends them (with their Origin).
 """
 
-import os
 import re
 import shutil
 import socket
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser import test_in_chromium
 from tests.e2e.service import Service, confirm_by_email_link, free_port, open_contest
 from tests.media import make_clip
 from tests.servers import reachable, unavailable
@@ -25,7 +25,6 @@ from tests.servers import reachable, unavailable
 pytestmark = pytest.mark.e2e
 
 BALANCER_ADDRESS = "127.0.0.2"  # nginx's side of its connections to the web process
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Each page tells the test what the Content-Security-Policy refused, as it happens.
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -260,19 +259,8 @@ def test_the_health_check_answers_over_plain_http(site):
     assert response.status_code == 200
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        unavailable("Chromium is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
+# Debian's Chromium, launched as the browser tests launch it.
+chromium = test_in_chromium.browser
 
 
 def browser_page(chromium, refused: list[str]):
