@@ -1,6 +1,6 @@
 import uuid
 
-from django.db.models import Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from contests.models import Contest
@@ -51,32 +51,43 @@ def video_of_owner(*, user, video_id) -> Video | None:
     return None
 
 
+def videos_waiting() -> QuerySet[Video]:
+    """Entries not converted yet: queued, or being converted."""
+    return Video.objects.filter(status__in=[Video.Status.QUEUED, Video.Status.PROCESSING])
+
+
+def videos_unsent() -> QuerySet[Video]:
+    """Finished entries whose email has not gone out (nor been given up)."""
+    return Video.objects.filter(
+        status__in=[Video.Status.READY, Video.Status.FAILED], notified_at=None
+    )
+
+
 def backlog() -> dict[str, int]:
     """What waits in the whole cluster, for the operator: entries to convert, how long the
     oldest has waited, those held up by a failure on our side (a full disk, storage down), and
     emails not sent yet, those held up by the mail server included."""
-    Status = Video.Status
-    waiting = Video.objects.filter(status__in=[Status.QUEUED, Status.PROCESSING])
-    oldest = waiting.aggregate(oldest=Min("created_at"))["oldest"]
-    unsent = Video.objects.filter(status__in=[Status.READY, Status.FAILED], notified_at=None)
-    return {
-        "queued": waiting.filter(status=Status.QUEUED).count(),
-        "processing": waiting.filter(status=Status.PROCESSING).count(),
-        "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds()) if oldest else 0,
-        "waiting_on_our_side": waiting.exclude(last_error="").count(),
-        "emails_unsent": unsent.count(),
-        "emails_waiting_on_mail": unsent.exclude(notify_last_error="").count(),
-    }
+    waiting = videos_waiting().aggregate(
+        queued=Count("id", filter=Q(status=Video.Status.QUEUED)),
+        processing=Count("id", filter=Q(status=Video.Status.PROCESSING)),
+        waiting_on_our_side=Count("id", filter=~Q(last_error="")),
+        oldest=Min("created_at"),
+    )
+    unsent = videos_unsent().aggregate(
+        emails_unsent=Count("id"),
+        emails_waiting_on_mail=Count("id", filter=~Q(notify_last_error="")),
+    )
+    oldest = waiting.pop("oldest")
+    waited = round((timezone.now() - oldest).total_seconds()) if oldest else 0
+    return {**waiting, "oldest_waiting_seconds": waited, **unsent}
 
 
 def backlog_reasons(*, limit: int = 3) -> list[str]:
     """The latest failures on our side that entries and emails are waiting out."""
-    Status = Video.Status
-    waiting = Video.objects.filter(status__in=[Status.QUEUED, Status.PROCESSING])
-    unsent = Video.objects.filter(status__in=[Status.READY, Status.FAILED], notified_at=None)
-    conversions = waiting.exclude(last_error="").order_by().values_list("last_error", flat=True)
-    emails = (
-        unsent.exclude(notify_last_error="").order_by().values_list("notify_last_error", flat=True)
-    )
-    found = [f"conversion: {error}" for error in conversions.distinct()[:limit]]
-    return found + [f"email: {error}" for error in emails.distinct()[:limit]]
+    conversions = videos_waiting().exclude(last_error="").order_by()
+    emails = videos_unsent().exclude(notify_last_error="").order_by()
+    conversion_errors = conversions.values_list("last_error", flat=True).distinct()[:limit]
+    email_errors = emails.values_list("notify_last_error", flat=True).distinct()[:limit]
+    return [f"conversion: {error}" for error in conversion_errors] + [
+        f"email: {error}" for error in email_errors
+    ]

@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Max, Min, Q, Sum
+from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ from django.utils.translation import ngettext
 import transcoding
 from contests.models import Contest
 from contests.validators import validate_single_line, validate_text
-from videos import files, mail, reasons
+from videos import files, mail, reasons, selectors
 from videos.limits import limit_message
 from videos.models import Video, mailbox_key
 
@@ -678,8 +679,9 @@ def _our_setback(video: Video, error: Exception) -> Video:
     )
     if waited > OUTAGE_GIVE_UP:
         return _video_fail(video, reasons.BROKE)
-    Video.objects.filter(id=video.id, attempts__gt=0).update(attempts=F("attempts") - 1)
-    Video.objects.filter(id=video.id).update(last_error=reason[:1000])
+    Video.objects.filter(id=video.id).update(
+        attempts=Greatest(F("attempts") - 1, 0), last_error=reason[:1000]
+    )
     pause = min(max(settings.OUTAGE_PAUSE_SECONDS, waited.total_seconds() / 4), LONGEST_PAUSE)
     raise TemporaryFailure(reason, retry_after=_video_release(video, pause=pause)) from error
 
@@ -983,13 +985,15 @@ def _send_unsent_emails(now) -> int:
     while. They are sent here, in the sweeper, not through the job queue, so they never wait
     behind conversions. The first failure ends this round: the server is likely down for the
     others too, and one try per sweep is enough to notice it is back."""
-    unsent = Video.objects.filter(
-        Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
-        status__in=[Status.READY, Status.FAILED],
-        notified_at__isnull=True,
-        # Just finished: its worker is sending it right now, unclaimed for a moment.
-        finished_at__lt=now - timedelta(seconds=settings.SWEEP_SECONDS),
-    ).order_by("finished_at")
+    unsent = (
+        selectors.videos_unsent()
+        .filter(
+            Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
+            # Just finished: its worker is sending it right now, unclaimed for a moment.
+            finished_at__lt=now - timedelta(seconds=settings.SWEEP_SECONDS),
+        )
+        .order_by("finished_at")
+    )
     sent = 0
     for video_id in unsent.values_list("id", flat=True):
         try:

@@ -594,29 +594,13 @@ class VideoShareStack(Stack):
             command=["gunicorn", "config.asgi:application"],
             keys={"web_workers": s.web_workers},
         )
-        security_group = ec2.SecurityGroup(
-            self, "WebSecurityGroup", vpc=self.vpc, description="VideoShare web tasks"
+        service = self._tier_service(
+            "Web", definition, health_check_grace_period=Duration.seconds(60)
         )
-        security_group.add_ingress_rule(
+        service.connections.security_groups[0].add_ingress_rule(
             self.alb.connections.security_groups[0],
             ec2.Port.tcp(s.web_port),
             "from the load balancer only",
-        )
-        self.database_sg.add_ingress_rule(
-            security_group, ec2.Port.tcp(self._database_port), "web tasks"
-        )
-        service = ecs.FargateService(
-            self,
-            "WebService",
-            cluster=self.cluster,
-            task_definition=definition,
-            vpc_subnets=self.private_subnets,
-            security_groups=[security_group],
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
-            enable_execute_command=True,
-            health_check_grace_period=Duration.seconds(60),
         )
         target_group = self.listener.add_targets(
             "Web",
@@ -643,6 +627,32 @@ class VideoShareStack(Stack):
             scale_out_cooldown=Duration.minutes(1),
         )
         return service, target_group
+
+    def _tier_service(self, tier: str, definition, **options) -> ecs.FargateService:
+        """A tier's tasks in the private subnets, in a security group the database admits,
+        deployed a task at a time with rollback, reachable by ECS Exec only."""
+        security_group = ec2.SecurityGroup(
+            self,
+            f"{tier}SecurityGroup",
+            vpc=self.vpc,
+            description=f"VideoShare {tier.lower()} tasks",
+        )
+        self.database_sg.add_ingress_rule(
+            security_group, ec2.Port.tcp(self._database_port), f"{tier.lower()} tasks"
+        )
+        return ecs.FargateService(
+            self,
+            f"{tier}Service",
+            cluster=self.cluster,
+            task_definition=definition,
+            vpc_subnets=self.private_subnets,
+            security_groups=[security_group],
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            enable_execute_command=True,
+            **options,
+        )
 
     @property
     def _database_port(self) -> int:
@@ -691,24 +701,7 @@ class VideoShareStack(Stack):
             ],
             keys={"worker_concurrency": s.worker_concurrency},
         )
-        security_group = ec2.SecurityGroup(
-            self, "WorkerSecurityGroup", vpc=self.vpc, description="VideoShare worker tasks"
-        )
-        self.database_sg.add_ingress_rule(
-            security_group, ec2.Port.tcp(self._database_port), "worker tasks"
-        )
-        service = ecs.FargateService(
-            self,
-            "WorkerService",
-            cluster=self.cluster,
-            task_definition=definition,
-            vpc_subnets=self.private_subnets,
-            security_groups=[security_group],
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
-            enable_execute_command=True,
-        )
+        service = self._tier_service("Worker", definition)
         self._worker_scaling(service)
         return service
 
