@@ -42,10 +42,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## bench: every benchmark in bench/ (BENCH_ARGS=--quick: tiny inputs, only checks they run)
 bench: install
-	$(BIN)/python bench/upload_to_email.py
-	$(BIN)/python bench/attacks.py
-	$(BIN)/python bench/upload_path.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

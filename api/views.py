@@ -25,7 +25,7 @@ from contests import selectors as contest_selectors
 from contests import services as contest_services
 from contests.forms import EntryForm
 from contests.models import Contest
-from videos import files, selectors, services
+from videos import files, public_list, selectors, services
 from videos.models import Video
 
 SUBMISSION_STATUS = {
@@ -308,12 +308,20 @@ def contest_videos(request, slug: str):
     contest = get_object_or_404(Contest, slug=slug)
     if request.method == "POST":
         return submit_video(request, contest)
-    if contest_selectors.contest_of_owner(owner=request.user, slug=slug):
+    if request.user.is_authenticated and contest.owner_id == request.user.id:
         entries = selectors.videos_of_contest(
             contest=contest, status=request.query_params.get("status")
         )
+        entries = selectors.PagedByIds(entries, contest=contest)
         return paginated(request, entries, s.VideoOwnerSerializer)
-    return paginated(request, selectors.videos_public(contest=contest), s.VideoPublicSerializer)
+    # The public list: its count and its pages, serialized, come from the cache.
+    public = public_list.PublicListSlices(
+        contest=contest,
+        key="api",
+        build=lambda videos: list(s.VideoPublicSerializer(videos, many=True).data),
+    )
+    pages = Pages()
+    return pages.get_paginated_response(pages.paginate_queryset(public, request))
 
 
 def submit_video(request, contest: Contest) -> Response:

@@ -14,11 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import transcoding  # noqa: E402
+from bench import service_timing  # noqa: E402
 from tests.e2e.service import Service, open_contest  # noqa: E402
 from tests.media import make_clip  # noqa: E402
 
@@ -33,14 +32,7 @@ def ffmpeg_alone(clip: Path, folder: Path) -> float:
 
 def upload_to_email(service: Service, clip: Path, email: str) -> float:
     started = time.perf_counter()
-    with open(clip, "rb") as handle:
-        response = requests.post(
-            f"{service.url}/api/v1/contests/bench/videos",
-            data={"first_name": "Bench", "last_name": clip.suffix, "email": email},
-            files={"file": (clip.name, handle)},
-            timeout=120,
-        )
-    response.raise_for_status()
+    service_timing.upload(service, clip, email)
     service.wait_until(lambda: service.emails_to(email), 600, f"the email for {clip.name}")
     return time.perf_counter() - started
 

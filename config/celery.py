@@ -3,7 +3,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from celery.worker import consumer
 
 from config import cleanup, queue
@@ -51,3 +51,12 @@ def remove_stale_scratch(**kwargs) -> None:
     removed = cleanup.remove_stale(settings.SCRATCH_DIR, older_than=settings.JOB_MAX_SECONDS)
     if removed:
         logging.getLogger(__name__).info("removed %s stale scratch folders", removed)
+
+
+@worker_process_init.connect
+def start_probe_server(**kwargs) -> None:
+    """Each pool process reads uploads through its own probe server (conversions probe with
+    warm_probe=True): started now, the first job does not wait for Python and PyAV to load."""
+    import transcoding
+
+    transcoding.ProbeServer.of_this_process().start()

@@ -43,7 +43,7 @@ def broker(config: dict[str, str], data_dir: Path, *, visibility_timeout: int) -
             "data_folder_in": str(folder / "messages"),
             "data_folder_out": str(folder / "messages"),
             "control_folder": str(folder / "control"),
-            "polling_interval": 0.2,  # seconds between looks at the folder
+            "polling_interval": 0.05,  # seconds between looks at the folder (bench/remux.py)
         }
     # Redis puts a taken job back after visibility_timeout; RabbitMQ ignores the option.
     return url, {"visibility_timeout": visibility_timeout}

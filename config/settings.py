@@ -145,6 +145,7 @@ MAX_UPLOAD_BYTES = loader.as_int(CONFIG, "max_upload_mb") * 1024 * 1024
 # Conversion
 FFMPEG = CONFIG["ffmpeg"]
 FFMPEG_ARGS = CONFIG["ffmpeg_args"].split()
+FFMPEG_THREADS = loader.ffmpeg_threads(CONFIG)  # x264's, per conversion (bench/batch.py)
 CONVERT_TIMEOUT = loader.as_int(CONFIG, "convert_timeout")
 CONVERT_MAX_ATTEMPTS = loader.as_int(CONFIG, "convert_max_attempts")
 SCRATCH_DIR = DATA_DIR / "scratch"
@@ -192,6 +193,16 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
+
+# Rendered pages of contests' public lists (videos/public_list.py), in each web process's own
+# memory: their keys name the version of the list, so no process needs telling of a change.
+# An entry is one page of a list: about 30 KB (up to some 120 KB with the longest messages),
+# so 500 of them keep it under 60 MB a process.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "videoshare-pages",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 
 # Mail: one .eml file a message under <data dir>/mail/ in the embedded setup.
 _mail = mail.email_settings(CONFIG, DATA_DIR)

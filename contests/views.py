@@ -1,12 +1,16 @@
 """Public pages: home, contest page with its entry form, one video's page."""
 
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from api import throttles
@@ -14,7 +18,7 @@ from api.serializers import file_url
 from contests.forms import EntryForm
 from contests.models import Contest
 from contests.selectors import contests_open_now
-from videos import files, selectors, services
+from videos import files, public_list, selectors, services
 
 THANKS = _("Thank you! We received your video. We will email you as soon as it is ready.")
 
@@ -52,7 +56,7 @@ def contest_page(request, slug: str):
             form.add_error(rejection.field, rejection.message)
             if rejection.code == "limit":
                 limit = throttles.LimitReached(rejection.message, rejection.retry_after)
-    page = Paginator(selectors.videos_public(contest=contest), 50).get_page(request.GET.get("page"))
+    page = contest_videos_page(contest, request.GET.get("page"))
     context = {
         "contest": contest,
         "form": form,
@@ -64,8 +68,51 @@ def contest_page(request, slug: str):
         "share_url": contest.public_url(),
         "share_image": file_url(contest.banner),
     }
+    if request.method != "POST" and _as_anyone_sees_it(request, page):
+        return _contest_page_for_anyone(request, context)
     response = render(request, "contests/contest.html", context)
     return throttles.refused(response, limit) if limit else response
+
+
+# What anonymous visitors get is the same page for all of them but for the CSRF token of its
+# forms: it is rendered once for each version of the contest's list (videos.public_list), page,
+# language and state (not open yet, open, closed), with this stand-in for the token, which each
+# answer replaces with the visitor's own. Random, so that no entry's text can contain it; one
+# per process, as is the cache that holds the pages.
+CSRF_STAND_IN = secrets.token_hex(16)
+
+
+def _as_anyone_sees_it(request, page: Page) -> bool:
+    """Nobody logged in, no message to show, and the address asks for this page or none."""
+    query = request.META.get("QUERY_STRING", "")
+    if query not in ("", f"page={page.number}"):
+        return False
+    return not request.user.is_authenticated and not messages.get_messages(request)
+
+
+def _contest_page_for_anyone(request, context: dict) -> HttpResponse:
+    contest, now = context["contest"], context["now"]
+    state = "open" if contest.is_open(now) else "soon" if contest.starts_at > now else "closed"
+    html = public_list.public_list_cached(
+        contest=contest,
+        key=f"page:{get_language()}:{state}:{request.get_full_path()}",
+        build=lambda: render_to_string(
+            "contests/contest.html", {**context, "csrf_token": CSRF_STAND_IN}, request
+        ),
+    )
+    return HttpResponse(html.replace(CSRF_STAND_IN, get_token(request)))
+
+
+def contest_videos_page(contest: Contest, asked: str | None) -> Page:
+    """The page of the contest's entries a visitor asked for (Paginator.get_page: the first
+    for anything but a number, the last past the end). Its object_list is the entries'
+    HTML, rendered once for each version of the list and language (videos.public_list)."""
+    entries = public_list.PublicListSlices(
+        contest=contest,
+        key=f"html:{get_language()}",
+        build=lambda videos: render_to_string("contests/videos.html", {"videos": videos}),
+    )
+    return Paginator(entries, public_list.PAGE_SIZE).get_page(asked)
 
 
 def video_page(request, slug: str, video_id):

@@ -12,7 +12,7 @@ from .errors import (
     InvalidMedia,
     TranscodingError,
 )
-from .isolated import probe_isolated
+from .isolated import ProbeServer, probe_isolated
 from .limits import Budget, LimitExceeded, MediaLimits, OutputTooLarge, check_limits
 from .plan import Plan, plan_conversion
 from .probe import AudioStream, MediaInfo, VideoStream, probe
@@ -30,6 +30,7 @@ __all__ = [
     "MediaLimits",
     "OutputTooLarge",
     "Plan",
+    "ProbeServer",
     "TranscodingError",
     "VideoStream",
     "check_limits",

@@ -1,4 +1,8 @@
-"""Deciding how to turn a probed input into a browser-ready MP4."""
+"""Deciding how to turn a probed input into a browser-ready MP4.
+
+The encoding recipe (preset, quality, bitrate ceiling, audio bitrate) was chosen with
+bench/encoding.py; docs/PERFORMANCE.md ("Encoding recipe") has the figures behind each number.
+"""
 
 from dataclasses import dataclass
 from fractions import Fraction
@@ -12,8 +16,20 @@ BROWSER_AAC_PROFILES = {"LC", "HE-AAC", "HE-AACv2"}
 # streams have no reliable timestamps, so those are always re-encoded.
 COPYABLE_CONTAINERS = {"mov", "mp4", "matroska", "webm", "flv", "live_flv", "mpegts"}
 
-VIDEO_ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high"]
-AUDIO_ENCODE = ["-c:a", "aac", "-b:a", "128k"]
+X264_PRESET = "veryfast"
+X264_CRF = "23"
+# The bitrate ceiling (x264's VBV: -maxrate, with BUFSIZE_FACTOR times that as -bufsize), so
+# that grain and noise, which no quality setting compresses, cannot make a file no phone can
+# stream. Bits per pixel of one frame at 30 frames a second, by the picture's short side: the
+# row of the largest side not above it holds.
+CEILING_BITS_PER_PIXEL = ((0, 0.17), (360, 0.15), (480, 0.12), (720, 0.11), (1080, 0.10))
+# Up to 30 fps the ceiling is proportional to the frame rate; above, frames differ less from
+# each other and it grows as (fps / 30) ** CEILING_FPS_EXPONENT, and not past 60 fps.
+CEILING_FPS_EXPONENT = 0.6
+CEILING_FPS_RANGE = (10, 60)
+BUFSIZE_FACTOR = 2
+# AAC-LC: this much a channel, and at most two channels.
+AUDIO_BITRATE_PER_CHANNEL = 64_000  # bits a second
 
 
 @dataclass(frozen=True)
@@ -22,11 +38,45 @@ class Plan:
     width: int  # display size of the output
     height: int
     ffmpeg_args: list[str]  # output options, between the input and the output path
+    max_video_bitrate: int | None = None  # bits a second: the ceiling of a re-encoded picture
+
+
+def max_video_bitrate(width: int, height: int, frame_rate: float | None) -> int:
+    """The ceiling, in bits a second, of a width x height picture at frame_rate (None: 30)."""
+    short = min(width, height)
+    bits_per_pixel = next(v for side, v in reversed(CEILING_BITS_PER_PIXEL) if short >= side)
+    low, high = CEILING_FPS_RANGE
+    fps = min(max(float(frame_rate or 30), low), high)
+    frames = fps if fps <= 30 else 30 * (fps / 30) ** CEILING_FPS_EXPONENT
+    return int(bits_per_pixel * width * height * frames)
+
+
+def video_encode_args(
+    width: int, height: int, frame_rate: float | None, *, threads: int = 0
+) -> list[str]:
+    """libx264 options: constant quality under the ceiling for this size and frame rate."""
+    ceiling = max_video_bitrate(width, height, frame_rate)
+    args = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-profile:v", "high"]
+    args += ["-maxrate", str(ceiling), "-bufsize", str(ceiling * BUFSIZE_FACTOR)]
+    if threads:
+        args += ["-threads", str(threads)]
+    return args
+
+
+def audio_encode_args(channels: int) -> list[str]:
+    channels = min(max(channels, 1), 2)
+    return ["-c:a", "aac", "-b:a", f"{AUDIO_BITRATE_PER_CHANNEL * channels // 1000}k"]
 
 
 def plan_conversion(
-    info: MediaInfo, *, max_long_side: int = 1920, max_short_side: int = 1080
+    info: MediaInfo,
+    *,
+    max_long_side: int = 1920,
+    max_short_side: int = 1080,
+    threads: int = 0,
 ) -> Plan:
+    """How to convert `info`'s file. threads: libx264's threads (0: its own choice, 1.5 a
+    core), for a machine that runs several conversions at once."""
     video = info.video
     if video is None:
         raise ValueError("plan_conversion() needs a video stream; probe() rejects files without")
@@ -63,7 +113,7 @@ def plan_conversion(
         # ffmpeg has already rotated the picture upright (autorotate) before this filter, so
         # the display size is the target; setsar=1 gives square pixels. out_range=tv: ffmpeg 7+
         # would otherwise keep the full range of MJPEG/phone input (yuvj420p).
-        args += VIDEO_ENCODE
+        args += video_encode_args(width, height, video.frame_rate, threads=threads)
         args += ["-vf", f"scale={width}:{height}:out_range=tv,setsar=1", "-pix_fmt", "yuv420p"]
         # Keep each frame at its own time. MP4's default (cfr) fills gaps with copies: three
         # frames with the last at 10 hours would come out as 900,001 frames at 25 fps. vfr
@@ -75,7 +125,7 @@ def plan_conversion(
     elif copy_audio:
         args += ["-c:a", "copy"]
     else:
-        args += AUDIO_ENCODE
+        args += audio_encode_args(audio.channels)
         if audio.channels > 2:
             args += ["-ac", "2"]
 
@@ -85,6 +135,9 @@ def plan_conversion(
         width=width,
         height=height,
         ffmpeg_args=args,
+        max_video_bitrate=None
+        if copy_video
+        else max_video_bitrate(width, height, video.frame_rate),
     )
 
 

@@ -1,5 +1,6 @@
 """Reading stream information from a file with PyAV (no ffprobe binary needed)."""
 
+import contextlib
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +24,16 @@ NO_DECODER = "-"
 
 # Reading the first picture (for the rotation) must stay cheap: give up after this many packets.
 MAX_PACKETS_FOR_ROTATION = 200
+# A poster is the first keyframe from this many seconds in (past a fade from black), or from
+# the middle of shorter clips.
+POSTER_SECONDS = 1.0
+POSTER_QUALITY = 90  # JPEG
+# How far past that moment a keyframe is looked for, in seconds and in packets read; past it,
+# the last keyframe before the moment is taken.
+POSTER_SEARCH = 3.0
+POSTER_MAX_PACKETS = 2000
+# PIL's transposition that turns a picture this many degrees clockwise.
+_CLOCKWISE = {90: "ROTATE_270", 180: "ROTATE_180", 270: "ROTATE_90"}
 
 
 @dataclass(frozen=True)
@@ -238,3 +249,70 @@ def _clockwise(counter_clockwise: float) -> int:
     degrees = -counter_clockwise % 360
     quarter = round(degrees / 90) * 90
     return quarter % 360 if abs(degrees - quarter) < 1 else 0
+
+
+def poster_moment(duration: float | None) -> float:
+    """Where a poster is taken: POSTER_SECONDS in, or the middle of shorter clips."""
+    if duration is None or duration >= 2 * POSTER_SECONDS:
+        return POSTER_SECONDS
+    return duration / 2
+
+
+def write_poster(
+    path: str | os.PathLike[str],
+    jpeg: str | os.PathLike[str],
+    *,
+    info: MediaInfo,
+    size: tuple[int, int],
+    limits: MediaLimits | None = None,
+) -> bool:
+    """Write a JPEG of `size` (upright, square pixels) of the first keyframe from
+    poster_moment() on, else the last one before it. False when no picture could be decoded.
+
+    Decodes the untrusted file: run it where probe() runs, in a bounded child (probe_child
+    does, when asked for a poster). Only keyframes are decoded (phones put one every second or
+    two), with one thread, within the decoders' max_pixels.
+    """
+    from PIL import Image  # only a child that writes posters needs it (the server preloads it)
+
+    limits = limits or MediaLimits()
+    chosen = None
+    with _open(path, limits, decoders=True) as container:
+        stream = _video_streams(container)[0]
+        context = stream.codec_context
+        context.options = {"max_pixels": str(limits.decoder_max_pixels())}
+        context.thread_count = 1
+        context.skip_frame = "NONKEY"
+        base = stream.time_base or Fraction(1, 1000)
+        start = float((stream.start_time or 0) * base)
+        at = start + poster_moment(info.duration)
+        with contextlib.suppress(av.error.FFmpegError):  # unseekable: from the start
+            container.seek(int(at / base), stream=stream, backward=True)
+
+        def reached(frame) -> bool:
+            return frame.time is not None and frame.time >= at
+
+        try:
+            for count, packet in enumerate(container.demux(stream)):
+                for frame in packet.decode():
+                    chosen = frame
+                late = packet.pts is not None and float(packet.pts * base) > at + POSTER_SEARCH
+                if (chosen is not None and reached(chosen)) or late or count >= POSTER_MAX_PACKETS:
+                    break
+            if chosen is None or not reached(chosen):
+                # The decoder holds pictures back to reorder them: let it give them up.
+                for frame in context.decode(None):
+                    if chosen is None or not reached(chosen):
+                        chosen = frame
+        except av.error.FFmpegError:
+            pass  # a damaged file: the last good keyframe, if any
+        if chosen is None:
+            return False
+        rotation = info.video.rotation if info.video else 0
+        # Scaled (square pixels) and made RGB in one pass, then turned upright.
+        width, height = size[::-1] if rotation in (90, 270) else size
+        image = chosen.to_image(width=width, height=height, interpolation="BILINEAR")
+    if rotation in _CLOCKWISE:
+        image = image.transpose(getattr(Image.Transpose, _CLOCKWISE[rotation]))
+    image.save(jpeg, "JPEG", quality=POSTER_QUALITY)
+    return True

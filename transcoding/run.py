@@ -75,6 +75,8 @@ OUR_FAULT = "The video could not be converted because of a problem on our side."
 TOO_SLOW = "Converting the video took too long and was stopped."
 NO_POSTER = "We could not take a preview picture from the video."
 NEEDS_MEMORY = "The video needs more memory than this site allows to convert it."
+# Seconds a poster taken from the converted video may take.
+POSTER_TIMEOUT = 120.0
 
 
 def convert(
@@ -82,10 +84,13 @@ def convert(
     dst: str | os.PathLike[str],
     *,
     ffmpeg: str,
+    poster: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float | None = None,
     limits: MediaLimits | None = None,
     budget: Budget | None = None,
+    threads: int = 0,
+    warm_probe: bool = False,
 ) -> MediaInfo:
     """Convert `src` to a browser-ready MP4 at `dst` and return the probed output.
 
@@ -94,7 +99,14 @@ def convert(
     of budget.timeout_for(the input's duration) unless `timeout` is given. The output is checked
     too: a file whose header hid its length fails with LimitExceeded("duration").
     `extra_args` are the operator's output options (e.g. ["-strict", "-2"]); they come after
-    the planned ones, so they can override them. `dst` is removed if anything fails.
+    the planned ones, so they can override them. `dst` (and `poster`) are removed if anything
+    fails.
+
+    poster: also write a JPEG poster there, of the output's size: the source's first keyframe
+    from 1 s on, taken by the probe's bounded child right after reading the headers (no
+    ffmpeg run of its own), else the output's first frame.
+    threads: libx264's threads (0: its own choice). warm_probe: probe through this process's
+    probe server (probe_isolated(warm=True)), for a long-lived worker.
     """
     limits = limits or MediaLimits()
     budget = budget or Budget()
@@ -103,8 +115,10 @@ def convert(
         limits=limits,
         memory_bytes=budget.probe_memory_bytes,
         seconds=budget.probe_seconds,
+        warm=warm_probe,
+        poster=poster,
     )
-    plan = plan_conversion(info)
+    plan = plan_conversion(info, threads=threads)
     if timeout is None:
         # A length the headers do not tell may be any accepted one.
         duration = info.duration if info.duration is not None else limits.max_duration
@@ -122,8 +136,22 @@ def convert(
         )
         output = _probe_output(dst, max_duration=limits.max_duration)
         _verify(output, plan, expect_audio=info.audio is not None)
+        if poster is not None and not _written(poster):
+            # The source had no picture to give (damaged, a format PyAV cannot seek).
+            _poster_at(
+                dst,
+                poster,
+                0.0,
+                ffmpeg=ffmpeg,
+                timeout=min(timeout, POSTER_TIMEOUT),
+                memory_bytes=budget.memory_bytes,
+            )
+            if not _written(poster):
+                raise ConversionFailed(NO_POSTER, permanent=True, detail="ffmpeg wrote no frame")
     except BaseException:
         Path(dst).unlink(missing_ok=True)
+        if poster is not None:
+            Path(poster).unlink(missing_ok=True)
         raise
     return output
 
@@ -144,7 +172,28 @@ def transcode(
     budget.max_output_bytes."""
     limits = limits or MediaLimits()
     budget = budget or Budget()
-    args = [
+    args = transcode_args(src, dst, plan, extra_args=extra_args, limits=limits, budget=budget)
+    run_ffmpeg(ffmpeg, args, timeout=timeout, memory_bytes=budget.memory_bytes)
+    written = os.path.getsize(dst) if os.path.exists(dst) else 0
+    if written >= budget.max_output_bytes:
+        raise OutputTooLarge(
+            allowed=budget.max_output_bytes,
+            actual=written,
+            detail=f"ffmpeg stopped at -fs {budget.max_output_bytes}, wrote {written} bytes",
+        )
+
+
+def transcode_args(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    plan: Plan,
+    *,
+    extra_args: Sequence[str] = (),
+    limits: MediaLimits,
+    budget: Budget,
+) -> list[str]:
+    """ffmpeg's arguments (after the fixed ones run_ffmpeg adds) for transcode()."""
+    return [
         *["-max_streams", str(limits.format_max_streams())],
         *["-max_pixels", str(limits.decoder_max_pixels())],  # no larger picture is decoded
         *ffmpeg_input(src),
@@ -155,14 +204,6 @@ def transcode(
         *["-fs", str(budget.max_output_bytes)],
         *["-f", "mp4", file_url(dst)],
     ]
-    run_ffmpeg(ffmpeg, args, timeout=timeout, memory_bytes=budget.memory_bytes)
-    written = os.path.getsize(dst) if os.path.exists(dst) else 0
-    if written >= budget.max_output_bytes:
-        raise OutputTooLarge(
-            allowed=budget.max_output_bytes,
-            actual=written,
-            detail=f"ffmpeg stopped at -fs {budget.max_output_bytes}, wrote {written} bytes",
-        )
 
 
 def extract_poster(
@@ -174,7 +215,7 @@ def extract_poster(
     budget: Budget | None = None,
 ) -> None:
     """Write a JPEG poster from a converted video: at 1 s, or the middle of shorter clips.
-    ffmpeg runs under budget.memory_bytes."""
+    ffmpeg runs under budget.memory_bytes. (convert(poster=...) takes it from the source.)"""
     memory_bytes = (budget or Budget()).memory_bytes
     duration = _probe_output(video).duration or 0.0
     at = 1.0 if duration >= 2 else duration / 2
@@ -208,14 +249,17 @@ def _written(path: str | os.PathLike[str]) -> bool:
     return os.path.exists(path) and os.path.getsize(path) > 0
 
 
+# Before every run's own arguments.
+FFMPEG_OPTIONS = ["-nostdin", "-hide_banner", "-y", "-loglevel", "error", "-nostats"]
+
+
 def run_ffmpeg(
     ffmpeg: str, args: Sequence[str], *, timeout: float, memory_bytes: int | None = None
 ) -> None:
     """Run ffmpeg with `args`, its address space limited to `memory_bytes` (RLIMIT_AS) when
     given; raise ConversionTimeout or ConversionFailed when it fails."""
-    command = [ffmpeg, "-nostdin", "-hide_banner", "-y", "-loglevel", "error", "-nostats", *args]
     process = subprocess.Popen(
-        command,
+        [ffmpeg, *FFMPEG_OPTIONS, *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

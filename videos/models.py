@@ -70,7 +70,16 @@ class Video(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["contest", "status", "hidden", "-created_at"]),
+            # The lists of a contest's entries, newest first (videos.selectors): each is read
+            # in the order of its index, a page at a time, never sorted whole. The public list
+            # (ready, shown) and the organizer's by status; `hidden` is last because SQLite
+            # and MySQL match no index to "NOT hidden", only check it while scanning.
+            models.Index(
+                fields=["contest", "status", "-created_at", "-id", "hidden"],
+                name="video_list_by_status",
+            ),
+            # The organizer's list of every entry.
+            models.Index(fields=["contest", "-created_at", "-id"], name="video_list"),
             models.Index(fields=["status", "claimed_until"]),
             models.Index(fields=["status", "contest"]),
             models.Index(fields=["contest", "email_key"]),

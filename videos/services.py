@@ -32,6 +32,7 @@ from contests.validators import validate_single_line, validate_text
 from videos import files, mail, reasons, selectors
 from videos.limits import limit_message
 from videos.models import Video, mailbox_key
+from videos.public_list import public_list_changed
 
 logger = logging.getLogger(__name__)
 Status = Video.Status
@@ -549,33 +550,30 @@ def _convert_claimed(video: Video) -> Video:
 
 
 def _convert_in(scratch: Path, video: Video) -> None:
-    source = scratch / "original"
-    files.copy_to_path(video.original, source)
     output = scratch / "video.mp4"
     poster = scratch / "poster.jpg"
-    ffmpeg = transcoding.find_ffmpeg(settings.FFMPEG)
-    budget = conversion_budget()
     info = transcoding.convert(
-        source,
+        _original_path(scratch, video),
         output,
-        ffmpeg=ffmpeg,
+        poster=poster,  # from the original, by the probe's bounded child
+        ffmpeg=transcoding.find_ffmpeg(settings.FFMPEG),
         extra_args=settings.FFMPEG_ARGS,
         limits=media_limits(),
-        budget=budget,
+        budget=conversion_budget(),
+        threads=settings.FFMPEG_THREADS,
+        warm_probe=True,  # this worker process keeps a probe server: no Python start a job
     )
-    transcoding.extract_poster(output, poster, ffmpeg=ffmpeg, timeout=120, budget=budget)
 
     # Deterministic keys: a second run overwrites the same objects instead of adding new ones.
-    with open(output, "rb") as handle:
-        video.converted.save(f"videos/{video.id}.mp4", File(handle), save=False)
-    with open(poster, "rb") as handle:
-        video.poster.save(f"posters/{video.id}.jpg", File(handle), save=False)
+    _store_finished(video.converted, f"videos/{video.id}.mp4", output)
+    _store_finished(video.poster, f"posters/{video.id}.jpg", poster)
     video.duration = info.duration
     video.width = info.video.display_width if info.video else None
     video.height = info.video.display_height if info.video else None
 
     def finish() -> None:
         with transaction.atomic():
+            public_list_changed(contest_id=video.contest_id)
             # Still this attempt's: if its claim lapsed meanwhile (a database outage stopped
             # the heartbeat) and another worker took the entry, that worker finishes it.
             finished = Video.objects.filter(
@@ -602,6 +600,30 @@ def _convert_in(scratch: Path, video: Video) -> None:
     # A finished conversion is not thrown away for a database that is briefly unreachable.
     _retry_database(finish, seconds=settings.JOB_LEASE_SECONDS * 2)
     video.status = Status.READY
+
+
+def _original_path(scratch: Path, video: Video) -> Path:
+    """The original as a local file: read where it is on a local disk (ffmpeg only reads it),
+    else a copy in the scratch folder."""
+    try:
+        return Path(video.original.storage.path(video.original.name))
+    except NotImplementedError:  # S3: no local path
+        source = scratch / "original"
+        files.copy_to_path(video.original, source)
+        return source
+
+
+class _FinishedFile(File):
+    """A finished local file: a storage on the same disk moves it into place (Django's
+    FileSystemStorage does for anything with temporary_file_path) instead of copying it."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+def _store_finished(field, name: str, path: Path) -> None:
+    with open(path, "rb") as handle:
+        field.save(name, _FinishedFile(handle), save=False)
 
 
 def _retry_database(write, *, seconds: float) -> None:
@@ -879,6 +901,7 @@ def video_set_hidden(*, video: Video, hidden: bool) -> Video:
     signed S3 links). Moves are idempotent: trying again after a storage error completes one.
     """
     with transaction.atomic():
+        public_list_changed(contest_id=video.contest_id)
         row = Video.objects.select_for_update().get(id=video.id)
         names = _video_files_place(row, public=not hidden)
         Video.objects.filter(id=video.id).update(hidden=hidden, **names)

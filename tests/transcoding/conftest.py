@@ -60,6 +60,20 @@ RECIPES: dict[str, list[str]] = {
     "rot90_h264.mp4": ["-display_rotation", "90", "-i", "@h264_aac.mp4", "-c", "copy"],
     "rot90_mpeg4.mov": ["-display_rotation", "90", "-i", "@mpeg4_pcm.mov", "-c", "copy"],
     "one_frame.mp4": [*V, *X264, "-frames:v", "1"],
+    # One keyframe, B-frames: a poster waits for the decoder to give its picture up.
+    "long_gop.mp4": [
+        *["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15:duration=6"],
+        *X264,
+        "-g",
+        "1000",
+        "-bf",
+        "2",
+    ],
+    # Noise that changes every frame: incompressible, so only the bitrate ceiling bounds it.
+    "noisy_mpeg4.avi": [
+        *["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"],
+        *["-vf", "noise=alls=60:allf=t", "-c:v", "mpeg4", "-q:v", "2"],
+    ],
     "audio_with_cover.m4a": [
         *A,
         *["-f", "lavfi", "-i", "testsrc2=size=64x64"],

@@ -2,12 +2,15 @@
 converted within a budget that no input can stretch."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import av
 import pytest
+from PIL import Image
 
 from tests import bombs
 from transcoding import (
@@ -18,6 +21,7 @@ from transcoding import (
     LimitExceeded,
     MediaLimits,
     OutputTooLarge,
+    ProbeServer,
     TranscodingError,
     convert,
     probe,
@@ -52,7 +56,7 @@ try:
     elif how == "probe without limits":
         probe(path, NO_LIMITS)
     else:
-        probe_isolated(path, limits=NO_LIMITS)
+        probe_isolated(path, limits=NO_LIMITS, warm=how.endswith("warm"))
     outcome = {"error": None}
 except TranscodingError as error:
     outcome = {"error": type(error).__name__, "limit": getattr(error, "limit", None)}
@@ -297,3 +301,75 @@ def test_pyav_hands_each_kind_of_option_to_its_part_of_libav(bomb, tmp_path):
             next(container.decode(stream))
     with av.open(small) as container:
         assert next(container.decode(video=0)).width == 2000
+
+
+# The warm server (probe_isolated(warm=True)) forks each probe from a server that has PyAV
+# loaded: the same limits, answers and refusals as a fresh child.
+
+
+@pytest.mark.parametrize(("name", "limit", "actual"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_the_warm_server_refuses_what_probe_refuses(bomb, name, limit, actual):
+    with pytest.raises(LimitExceeded) as raised:
+        probe_isolated(bomb(name), warm=True)
+    assert (raised.value.limit, raised.value.actual) == (limit, pytest.approx(actual, rel=0.01))
+
+
+@pytest.mark.parametrize("name", ["canvas.gif", "streams.mkv"])
+def test_a_bomb_read_by_the_warm_server_costs_the_caller_nothing(bomb, name):
+    assert measure("probe_isolated without limits, warm", bomb(name))["grown"] < 64 * MiB
+
+
+@pytest.mark.parametrize(
+    "name", ["h264_aac.mp4", "rot90_h264.mp4", "sar2_mpeg4.mp4", "wmv2_wmav2.wmv"]
+)
+def test_the_warm_server_answers_what_probe_answers(clip, name):
+    assert probe_isolated(clip(name), warm=True) == probe(clip(name))
+
+
+def test_a_warm_probe_out_of_memory_or_time_ends_as_invalid_media(bomb, clip):
+    with pytest.raises(InvalidMedia) as raised:
+        probe_isolated(bomb("canvas.gif"), limits=NO_LIMITS, memory_bytes=256 * MiB, warm=True)
+    assert raised.value.reason == "The file needs more memory than this site allows to read it."
+    with pytest.raises(InvalidMedia) as raised:
+        probe_isolated(clip("h264_aac.mp4"), seconds=1e-6, warm=True)
+    assert raised.value.reason == "The file took too long to read."
+
+
+def test_a_warm_probe_that_cannot_start_is_our_fault(clip):
+    with pytest.raises(TranscodingError) as raised:
+        probe_isolated(clip("h264_aac.mp4"), memory_bytes=64 * MiB, warm=True)
+    assert not isinstance(raised.value, InvalidMedia) and not raised.value.permanent
+    assert "below what Python needs" in raised.value.detail
+
+
+def test_the_server_is_kept_and_replaced_when_it_dies(clip):
+    path = clip("h264_aac.mp4")
+    server = ProbeServer.of_this_process()
+    probe_isolated(path, warm=True)
+    assert server.process is not None
+    first = server.process.pid
+    probe_isolated(path, warm=True)
+    assert server.process.pid == first  # one server for the whole process
+    os.kill(first, signal.SIGKILL)
+    server.process.wait()
+    assert probe_isolated(path, warm=True) == probe(path)  # answered all the same
+    probe_isolated(path, warm=True)
+    assert server.process is not None and server.process.pid != first
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "warm"])
+@pytest.mark.parametrize(
+    ("name", "size"), [("rot90_h264.mp4", (120, 160)), ("long_gop.mp4", (160, 120))]
+)
+def test_the_child_also_writes_the_poster_when_asked(clip, tmp_path, warm, name, size):
+    poster = tmp_path / "poster.jpg"
+    info = probe_isolated(clip(name), poster=poster, warm=warm)
+    assert info == probe(clip(name))
+    with Image.open(poster) as image:
+        assert (image.format, image.size) == ("JPEG", size)  # upright, as displayed
+
+
+def test_a_poster_the_child_cannot_write_changes_nothing_in_the_answer(clip, tmp_path):
+    poster = tmp_path / "no such folder" / "poster.jpg"
+    assert probe_isolated(clip("h264_aac.mp4"), poster=poster) == probe(clip("h264_aac.mp4"))
+    assert not poster.exists()

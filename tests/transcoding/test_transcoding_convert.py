@@ -7,8 +7,10 @@ from pathlib import Path
 
 import av
 import pytest
+from PIL import Image
 
 from transcoding import MediaInfo, convert, plan_conversion, probe
+from transcoding.plan import BUFSIZE_FACTOR, max_video_bitrate
 
 # clip, remuxed?, display size of the output, output has audio?
 CASES = [
@@ -123,3 +125,45 @@ def test_extra_args_come_after_the_planned_options(clip, ffmpeg, tmp_path):
     convert(clip("mpeg4_mp3.avi"), dst, ffmpeg=ffmpeg, extra_args=extra, timeout=60)
     with av.open(str(dst)) as container:
         assert container.metadata.get("title") == "operator"
+
+
+def video_bits(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(p.size for p in container.demux(container.streams.video[0])) * 8
+
+
+def test_noise_is_held_to_the_bitrate_ceiling(clip, ffmpeg, tmp_path):
+    # Without the ceiling x264 spends about 20 times this on noise at its quality setting.
+    dst = tmp_path / "out.mp4"
+    out = convert(clip("noisy_mpeg4.avi"), dst, ffmpeg=ffmpeg, timeout=120)
+    assert out.duration is not None
+    ceiling = max_video_bitrate(320, 240, 25)
+    assert ceiling == plan_conversion(probe(clip("noisy_mpeg4.avi"))).max_video_bitrate
+    # x264's VBV: any stretch of T seconds holds at most ceiling x T + the buffer.
+    assert video_bits(dst) <= ceiling * (out.duration + BUFSIZE_FACTOR)
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("h264_aac.mp4", (160, 120)),  # remuxed
+        ("mpeg4_mp3.avi", (160, 120)),  # re-encoded
+        ("rot90_h264.mp4", (120, 160)),  # remuxed, turned upright by the display matrix
+        ("rot90_mpeg4.mov", (120, 160)),  # re-encoded upright
+        ("sar2_mpeg4.mp4", (320, 120)),  # square pixels, like the video
+        ("one_frame.mp4", (160, 120)),  # nothing at its moment: the output's first frame
+    ],
+)
+def test_the_conversion_writes_a_poster_of_the_videos_size(clip, ffmpeg, tmp_path, name, size):
+    poster = tmp_path / "poster.jpg"
+    convert(clip(name), tmp_path / "out.mp4", poster=poster, ffmpeg=ffmpeg, timeout=60)
+    with Image.open(poster) as image:
+        assert (image.format, image.size) == ("JPEG", size)
+
+
+def test_a_failed_conversion_leaves_no_poster(ffmpeg, tmp_path, clip):
+    poster = tmp_path / "poster.jpg"
+    with pytest.raises(Exception):  # noqa: B017 - any failure: the point is what is left
+        convert(clip("mpeg4_mp3.avi"), tmp_path / "out.mp4", poster=poster, ffmpeg=ffmpeg,
+                timeout=60, extra_args=["-c:v", "no-such-encoder"])  # fmt: skip
+    assert not poster.exists() and not (tmp_path / "out.mp4").exists()

@@ -5,6 +5,7 @@ from fractions import Fraction
 import pytest
 
 from transcoding import AudioStream, MediaInfo, VideoStream, plan_conversion
+from transcoding.plan import max_video_bitrate
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
 AAC = AudioStream(codec="aac", channels=2, sample_rate=48000, profile="LC")
@@ -85,6 +86,7 @@ def test_h264_from_avi_is_reencoded():
     [
         (None, "-an"),
         (AudioStream(codec="mp3", channels=2, sample_rate=44100), "-c:a aac -b:a 128k"),
+        (AudioStream(codec="mp3", channels=1, sample_rate=44100), "-c:a aac -b:a 64k"),
         (AudioStream(codec="aac", channels=6, sample_rate=48000, profile="LC"), "-ac 2"),
         (AudioStream(codec="aac", channels=2, sample_rate=48000, profile="Main"), "-c:a aac"),
     ],
@@ -94,3 +96,52 @@ def test_audio(audio, expected):
     assert expected in " ".join(plan.ffmpeg_args)
     assert plan.remux is (audio is None)
     assert ("0:a:0" in plan.ffmpeg_args) is (audio is not None)
+
+
+def option(plan, name: str) -> str:
+    return plan.ffmpeg_args[plan.ffmpeg_args.index(name) + 1]
+
+
+def test_a_reencoded_picture_gets_a_ceiling_with_twice_its_buffer():
+    plan = plan_conversion(info(h264(1280, 720, frame_rate=Fraction(30)), fmt="avi"))
+    assert plan.max_video_bitrate == max_video_bitrate(1280, 720, 30)
+    assert int(option(plan, "-maxrate")) == plan.max_video_bitrate
+    assert int(option(plan, "-bufsize")) == 2 * plan.max_video_bitrate
+
+
+def test_a_remuxed_picture_is_left_as_it_is():
+    plan = plan_conversion(info(h264(1280, 720)))
+    assert plan.remux and plan.max_video_bitrate is None
+    assert "-maxrate" not in plan.ffmpeg_args
+
+
+@pytest.mark.parametrize(
+    ("size", "fps", "megabits"),
+    [
+        ((1280, 720), 30, 3.04),  # PeerTube's average bits a pixel, at up to 30 fps
+        ((1920, 1080), 30, 6.22),
+        ((1080, 1920), 30, 6.22),  # portrait: the same
+        ((1920, 1080), 60, 9.43),  # 60 fps: 1.5 times, not twice
+        ((1920, 1080), 240, 9.43),  # never more than at 60 fps
+        ((1920, 1080), 25, 5.18),  # proportional up to 30 fps
+        ((640, 360), 25, 0.86),
+        ((1280, 720), None, 3.04),  # unknown frame rate: as 30
+    ],
+)
+def test_the_ceiling_grows_with_the_picture_and_its_frame_rate(size, fps, megabits):
+    assert max_video_bitrate(*size, fps) / 1e6 == pytest.approx(megabits, abs=0.01)
+
+
+def test_no_picture_gets_a_ceiling_above_the_documented_one():
+    highest = max(
+        max_video_bitrate(w, h, fps)
+        for w, h in [(1920, 1080), (1080, 1920), (1440, 1080), (640, 1920)]
+        for fps in (24, 30, 50, 60, 120)
+    )
+    assert highest <= 9.43e6  # docs/PERFORMANCE.md, "Encoding recipe"
+
+
+def test_threads_are_passed_to_x264_only_when_set():
+    video = h264(320, 240, frame_rate=Fraction(25))
+    assert "-threads" not in plan_conversion(info(video, fmt="avi")).ffmpeg_args
+    assert option(plan_conversion(info(video, fmt="avi"), threads=1), "-threads") == "1"

@@ -120,3 +120,21 @@ def token_issued_days_ago(user, days: float) -> str:
     then = time.time() - days * 86400
     with mock.patch("django.core.signing.time.time", return_value=then):
         return confirmation_token(user)
+
+
+def big_contest_entries(contest, ready: int = 10_000, others: int = 40) -> None:
+    """`ready` ready, shown entries plus `others` hidden and `others` failed ones, which the
+    public never sees: a large contest in a few bulk inserts."""
+    many_ready_videos(contest, ready)
+    many_ready_videos(contest, others, hidden=True)
+    Video.objects.bulk_create(
+        Video(
+            contest=contest,
+            first_name=f"F{n}",
+            last_name="Q",
+            email=f"f{n}@example.com",
+            original=f"originals/f{n}.avi",
+            status=Video.Status.FAILED,
+        )  # fmt: skip
+        for n in range(others)
+    )

@@ -1,0 +1,82 @@
+"""What the worker adds to ffmpeg: from the upload's answer to "ready", against ffmpeg alone.
+
+Starts the embedded setup (web + worker, folder queue, SQLite) and, for a 30 s 720p AVI, WMV
+and FLV, times in turn (bare, worker, bare, worker...):
+- bare: ffmpeg alone, run with exactly the arguments the worker gives it for that file (the
+  same plan, threads and limits; transcoding.run.transcode_args), on the same file;
+- worker: the upload's answer until the worker marked the entry ready (probe, conversion,
+  poster, checks, storage, database), to an idle worker.
+
+    .venv/bin/python bench/worker_overhead.py [--repeat 3] [--quick]
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import transcoding  # noqa: E402
+from bench import common, service_timing  # noqa: E402
+from bench.common import Clip  # noqa: E402
+from config import loader  # noqa: E402
+from transcoding.run import FFMPEG_OPTIONS, transcode_args  # noqa: E402
+
+GOAL = 1.05  # worker / bare
+
+
+def bare_command(ffmpeg: str, source: Path, output: Path) -> list[str]:
+    """ffmpeg as the worker runs it for `source`, with the default configuration."""
+    threads = loader.ffmpeg_threads(loader.DEFAULTS)
+    plan = transcoding.plan_conversion(transcoding.probe(source), threads=threads)
+    args = transcode_args(
+        source, output, plan, limits=transcoding.MediaLimits(), budget=transcoding.Budget()
+    )
+    return [ffmpeg, *FFMPEG_OPTIONS, *args]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one run of tiny clips")
+    args = parser.parse_args()
+    size, seconds = ((320, 240), 2) if args.quick else ((1280, 720), 30)
+    repeat = 1 if args.quick else args.repeat
+    clips = [Clip("clean", *size, 30, seconds, suffix=s) for s in (".avi", ".wmv", ".flv")]
+    ffmpeg = transcoding.find_ffmpeg()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="videoshare-overhead-") as folder:
+        service, session = service_timing.start(Path(folder))
+        try:
+            for clip in clips:
+                source = common.make_clip(clip)
+                command = bare_command(ffmpeg, source, Path(folder) / "bare.mp4")
+                bare, worker = [], []
+                for n in range(repeat):
+                    bare.append(common.timed(command).wall)
+                    email = f"o{clip.suffix[1:]}{n}@example.com"
+                    video_id, answered = service_timing.upload(service, source, email)
+                    ready = service_timing.ready_at(service, session, video_id, 600)
+                    worker.append(ready - answered)
+                b, w = common.median(bare), common.median(worker)
+                rows.append(
+                    [
+                        clip.suffix[1:],
+                        f"{source.stat().st_size / 1e6:.1f}",
+                        f"{b:.2f}",
+                        f"{w:.2f}",
+                        f"{w / b:.3f}",
+                        "met" if w / b <= GOAL else "missed",
+                    ]
+                )
+                print(f"  {clip.suffix[1:]}: bare {bare}, worker {worker}", flush=True)
+        finally:
+            service.stop()
+    print(f"\nffmpeg {ffmpeg}; {seconds} s {size[0]}x{size[1]} clips, median of {repeat}")
+    header = ["format", "MB", "ffmpeg alone s", "answer -> ready s", "ratio", f"<= {GOAL}"]
+    print(common.table(rows, header))
+
+
+if __name__ == "__main__":
+    main()
