@@ -73,3 +73,17 @@ def worker_seconds(service: Service) -> dict[str, float]:
                 continue
             found[event.get("video_id")] = float(event.get("seconds", 0))
     return found
+
+
+def makespan(service: Service, video_ids: list[str]) -> float:
+    """Seconds from the first of these entries' claims to the last one's "ready" (their
+    started_at and finished_at, read through Django from whichever database the service uses)."""
+    script = (
+        "from django.db.models import Count, Max, Min; from videos.models import Video; "
+        f"span = Video.objects.filter(id__in={video_ids!r}, status='ready')"
+        ".aggregate(n=Count('id'), a=Min('started_at'), b=Max('finished_at')); "
+        "print(span['n'], (span['b'] - span['a']).total_seconds())"
+    )
+    count, seconds = service.manage("shell", "-c", script).splitlines()[-1].split()
+    assert int(count) == len(video_ids), f"{count} of {len(video_ids)} ready"
+    return float(seconds)
