@@ -57,7 +57,8 @@ def bare_makespan(ffmpeg: str, sources: list[Path], parallel: int, threads: int,
     return time.perf_counter() - started
 
 
-def worker_makespan(service, session, sources, concurrency: int, threads: int, tag: str) -> float:
+def worker_makespan(service, sources, concurrency: int, threads: int, tag: str) -> float:
+    emails = len(service.emails())  # the mail folder's, before these
     ids = [
         service_timing.upload(service, source, f"b{tag}{n}@example.com")[0]
         for n, source in enumerate(sources)
@@ -69,8 +70,7 @@ def worker_makespan(service, session, sources, concurrency: int, threads: int, t
     name = f"worker-{tag}"
     service.spawn(name, [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO"])
     try:
-        for video_id in ids:
-            service_timing.ready_at(service, session, video_id, 1800)
+        service_timing.wait_for_emails(service, emails + len(ids), 1800)
     finally:
         service.kill(name)
     return service_timing.makespan(service, ids)
@@ -104,10 +104,10 @@ def main() -> None:
         best = min(bare.values())
         service = service_timing.Service(Path(folder) / "service").start(worker=False)
         try:
-            session = service_timing.open_contest(service.url, "bench", "Bench")
+            service_timing.open_contest(service.url, "bench", "Bench")
             for concurrency, threads in worker_runs:
                 tag = f"{concurrency}x{threads}"
-                seconds = worker_makespan(service, session, sources, concurrency, threads, tag)
+                seconds = worker_makespan(service, sources, concurrency, threads, tag)
                 results.append((concurrency, threads, seconds))
                 print(f"  worker, concurrency {concurrency}, ffmpeg_threads {threads}: "
                       f"{seconds:.2f} s", flush=True)  # fmt: skip
@@ -119,7 +119,7 @@ def main() -> None:
             rounds = []
             for n in range(args.rounds):
                 bare_seconds = bare_makespan(ffmpeg, sources, *best_bare, folder)
-                seconds = worker_makespan(service, session, sources, *defaults, f"r{n}")
+                seconds = worker_makespan(service, sources, *defaults, f"r{n}")
                 rounds.append((bare_seconds, seconds))
                 print(f"  round {n + 1}: ffmpeg alone {bare_seconds:.2f} s, "
                       f"worker with the defaults {seconds:.2f} s", flush=True)  # fmt: skip

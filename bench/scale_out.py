@@ -84,7 +84,8 @@ def bare_makespan(ffmpeg: str, sources: list[Path], cores: tuple[int, ...], fold
     return time.perf_counter() - started
 
 
-def workers_makespan(service, session, sources, cores: tuple[int, ...], tag: str) -> float:
+def workers_makespan(service, sources, cores: tuple[int, ...], tag: str) -> float:
+    emails = len(service.emails())  # the mail folder's, before these
     ids = [
         service_timing.upload(service, source, f"s{tag}{n}@example.com")[0]
         for n, source in enumerate(sources)
@@ -94,8 +95,7 @@ def workers_makespan(service, session, sources, cores: tuple[int, ...], tag: str
         service.spawn(name, ["taskset", "-c", str(core), str(BIN / "celery"), "-A", "config",
                              "worker", "-l", "INFO", "-n", f"{name}@%h"])  # fmt: skip
     try:
-        for video_id in ids:
-            service_timing.ready_at(service, session, video_id, 1800)
+        service_timing.wait_for_emails(service, emails + len(ids), 1800)
     finally:
         for name in names:
             service.kill(name)
@@ -135,10 +135,10 @@ def main() -> None:
             )  # fmt: skip
             service.start(worker=False)
             try:
-                session = service_timing.open_contest(service.url, "bench", "Bench")
-                one = workers_makespan(service, session, sources, CORES[:1], "one")
+                service_timing.open_contest(service.url, "bench", "Bench")
+                one = workers_makespan(service, sources, CORES[:1], "one")
                 print(f"  one worker: {one:.2f} s", flush=True)
-                two = workers_makespan(service, session, sources, CORES, "two")
+                two = workers_makespan(service, sources, CORES, "two")
                 print(f"  two workers: {two:.2f} s", flush=True)
             finally:
                 service.stop()

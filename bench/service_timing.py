@@ -60,6 +60,17 @@ def ready_at(service: Service, session: requests.Session, video_id: str, seconds
     raise AssertionError(f"{video_id} was not ready after {seconds} s; logs in {service.logs}")
 
 
+def wait_for_emails(service: Service, count: int, seconds: float) -> None:
+    """Until the mail folder holds `count` messages (one per finished entry, ready or failed):
+    the end of a batch, seen without asking the web process (whose CPU a batch shares)."""
+    folder = service.data_dir / "mail"
+    service.wait_until(
+        lambda: folder.exists() and sum(1 for _ in folder.glob("*.eml")) >= count,
+        seconds,
+        f"{count} emails in {folder}",
+    )
+
+
 def worker_seconds(service: Service) -> dict[str, float]:
     """Each converted entry's time inside the worker (its video_converted log event)."""
     found = {}

@@ -1,9 +1,5 @@
 """The lists of a contest's entries are read through their indexes on every database: a page
-is found in the index's order, never by sorting the contest; and the read-path benchmark runs."""
-
-import subprocess
-import sys
-from pathlib import Path
+is found in the index's order, never by sorting the contest."""
 
 import pytest
 from django.db import connection
@@ -11,8 +7,6 @@ from django.db import connection
 from tests.web.helpers import big_contest_entries
 from videos import selectors
 from videos.models import Video
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -74,14 +68,3 @@ def test_a_deep_page_is_read_by_id_once_found(big_contest):
     primary_key = {"sqlite": "sqlite_autoindex_videos_video_1", "postgresql": "videos_video_pkey"}
     assert primary_key.get(connection.vendor, "PRIMARY") in found, found
     assert "video_list" not in found, found  # not a scan of the contest's entries
-
-
-@pytest.mark.e2e
-def test_the_read_path_benchmark_runs_in_its_quick_mode():
-    done = subprocess.run(
-        [sys.executable, "bench/read_path.py", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    for row in ("floor: /health", "| page 10 ", "API page 10, organizer", "Saturation"):
-        assert row in done.stdout, done.stdout
