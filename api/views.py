@@ -32,6 +32,7 @@ SUBMISSION_STATUS = {
     "closed": status.HTTP_409_CONFLICT,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     "not_video": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "incomplete": status.HTTP_422_UNPROCESSABLE_ENTITY,  # a file cut short
     "media_limit": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "limit": status.HTTP_429_TOO_MANY_REQUESTS,

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+import transcoding
 from tests.media import entry_fields as entry
 from tests.web.helpers import ready_video
 from videos.models import Video
@@ -39,6 +40,20 @@ def test_a_file_named_like_a_video_but_not_one_is_refused(api, contest, clips):
     response = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(clips["text"]))
     assert response.status_code == 415
     assert response.json()["errors"]["file"]
+    assert not Video.objects.exists()
+
+
+def test_a_file_cut_short_is_refused_as_incomplete(api, contest, clips, tmp_path):
+    whole = clips[".avi"].read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])  # an upload or a copy that stopped
+    response = api.post(f"/api/v1/contests/{contest.slug}/videos", entry(cut))
+    assert response.status_code == 422, response.json()
+    assert response.json()["errors"]["file"] == [transcoding.TRUNCATED]
+    spanish = api.post(
+        f"/api/v1/contests/{contest.slug}/videos", entry(cut), HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert spanish.json()["errors"]["file"][0].startswith("El archivo está incompleto")
     assert not Video.objects.exists()
 
 

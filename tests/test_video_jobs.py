@@ -1,5 +1,6 @@
 """The worker's services, with the real ffmpeg: convert, notify, retry, recover."""
 
+import random
 import smtplib
 import subprocess
 from datetime import timedelta
@@ -8,8 +9,9 @@ import pytest
 from django.core.files import File
 from django.utils import timezone
 
+import transcoding
 from contests.models import Contest
-from tests.media import require_ffprobe
+from tests.media import make_clip, require_ffprobe
 from videos import selectors, services
 from videos.models import Video, mailbox_key
 
@@ -90,6 +92,23 @@ def test_a_broken_file_fails_with_a_reason_and_an_email(submit, clips, mailoutbo
     (email,) = mailoutbox
     assert "could not convert" in email.subject
     assert video.failure_reason in email.body
+
+
+def test_noise_after_a_valid_header_is_never_published(submit, mailoutbox, client, tmp_path):
+    """The upload check passes (the header is whole); the conversion makes a fraction of a
+    second of the five the file announces: the entry fails, and the participant is told."""
+    data = make_clip(tmp_path / "whole.avi", seconds=5).read_bytes()
+    noisy = tmp_path / "noisy.avi"
+    noisy.write_bytes(data[:12_000] + random.Random(5).randbytes(len(data) - 12_000))
+    video = submit(noisy)
+    result = services.video_convert(video_id=video.id)
+    assert result.status == "failed"
+    assert result.failure_reason == transcoding.run.DAMAGED
+    assert not result.converted and not result.poster
+    assert client.get(f"/{video.contest.slug}/videos/{video.id}/").status_code == 404
+    services.participant_notify(video_id=video.id)
+    (email,) = mailoutbox
+    assert transcoding.run.DAMAGED in email.body
 
 
 def test_a_timeout_is_retried_once_then_ends_as_failed(submit, clips, settings):

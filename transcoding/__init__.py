@@ -15,10 +15,11 @@ from .errors import (
 from .isolated import ProbeServer, probe_isolated
 from .limits import Budget, LimitExceeded, MediaLimits, OutputTooLarge, check_limits
 from .plan import Plan, plan_conversion
-from .probe import AudioStream, MediaInfo, VideoStream, probe
+from .probe import TRUNCATED, AudioStream, MediaInfo, VideoStream, probe
 from .run import convert, extract_poster, run_ffmpeg, transcode
 
 __all__ = [
+    "TRUNCATED",
     "AudioStream",
     "Budget",
     "ConversionFailed",

@@ -10,6 +10,7 @@ import av
 from .errors import InvalidMedia
 from .limits import LimitExceeded, MediaLimits, check_limits
 from .security import av_options, file_url
+from .truncation import is_truncated
 
 NOT_ACCEPTED = (
     "This type of file is not accepted. Please upload a video file such as MP4, MOV, AVI, "
@@ -18,6 +19,10 @@ NOT_ACCEPTED = (
 UNREADABLE = "The file could not be read as a video. It may be damaged, or it may not be a video."
 NO_VIDEO = "The file holds no video, only sound or other data. Please upload a video file."
 NEEDS_MEMORY = "The file needs more memory than this site allows to read it."
+TRUNCATED = (
+    "The file is incomplete: it ends before the size it announces, as when an upload or a copy "
+    "stops early. Please upload the whole file."
+)
 
 # A decoder name that does not exist, as libav's codec whitelist: no decoder may open.
 NO_DECODER = "-"
@@ -98,6 +103,8 @@ def probe(path: str | os.PathLike[str], limits: MediaLimits | None = None) -> Me
     limits = limits or MediaLimits()
     if os.path.getsize(path) == 0:
         raise InvalidMedia("The file is empty.")
+    if is_truncated(path):
+        raise InvalidMedia(TRUNCATED, detail="the file ends before the size its container states")
     with _open(path, limits, decoders=False) as container:
         check_limits(_declared(container), limits)
     with _open(path, limits, decoders=True) as container:

@@ -72,6 +72,14 @@ UNLIMITED = MediaLimits(
 BAD_INPUT = (
     "The video could not be converted. The file may be damaged or use a format we cannot read."
 )
+DAMAGED = (
+    "Most of the video could not be read: the file is damaged or incomplete after its beginning."
+)
+# An output shorter than the input announces, by more than this share and MIN_SHORTFALL
+# seconds, is not published: the rest of the file could not be decoded. (A file that states
+# more bytes than it has is refused before, by probe(): TRUNCATED.)
+DAMAGED_SHARE = 0.5
+MIN_SHORTFALL = 1.0  # seconds
 OUR_FAULT = "The video could not be converted because of a problem on our side."
 TOO_SLOW = "Converting the video took too long and was stopped."
 NO_POSTER = "We could not take a preview picture from the video."
@@ -136,6 +144,7 @@ def convert(
             budget=budget,
         )
         output = _probe_output(dst, max_duration=limits.max_duration)
+        _check_length(info, output)  # first: a damaged input also loses streams
         _verify(output, plan, expect_audio=info.audio is not None)
         if poster is not None and not _written(poster):
             # The source had no picture to give (damaged, a format PyAV cannot seek).
@@ -393,6 +402,20 @@ def _probe_output(path: str | os.PathLike[str], *, max_duration: float = math.in
         ) from exc
     except InvalidMedia as exc:
         raise ConversionFailed(BAD_INPUT, permanent=True, detail=f"output: {exc}") from exc
+
+
+def _check_length(info: MediaInfo, output: MediaInfo) -> None:
+    """Fail when much less came out than the input announces (its duration, or its frame
+    count at its frame rate): noise after a valid header, say."""
+    announced = info.duration or 0.0
+    video = info.video
+    if video is not None and video.frames and video.frame_rate:
+        announced = max(announced, float(video.frames / video.frame_rate))
+    made = output.duration or 0.0
+    shortfall = announced - made
+    if shortfall > MIN_SHORTFALL and shortfall > announced * DAMAGED_SHARE:
+        detail = f"output {made:.2f} s of {announced:.2f} s announced"
+        raise ConversionFailed(DAMAGED, permanent=True, detail=detail)
 
 
 def _verify(output: MediaInfo, plan: Plan, *, expect_audio: bool) -> None:

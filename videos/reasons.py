@@ -31,6 +31,14 @@ TRANSCODING = [
         "The file could not be checked because of a problem on our side. Please try again."
     ),
     gettext_noop("The video needs more memory than this site allows to convert it."),
+    gettext_noop(
+        "The file is incomplete: it ends before the size it announces, as when an upload or a "
+        "copy stops early. Please upload the whole file."
+    ),
+    gettext_noop(
+        "Most of the video could not be read: the file is damaged or incomplete after its "
+        "beginning."
+    ),
 ]
 
 # Sentences of the worker itself (videos/services.py).

@@ -39,7 +39,7 @@ Status = Video.Status
 
 
 class SubmissionRejected(Exception):
-    """An upload we refuse; `code` says why: closed, too_large, not_video, media_limit,
+    """An upload we refuse; `code` says why: closed, too_large, not_video, incomplete, media_limit,
     invalid, unavailable (our side, try again), or limit (a quota or rate limit: try again
     after `retry_after` seconds)."""
 
@@ -263,7 +263,8 @@ def _probe_path(path: str) -> transcoding.MediaInfo:
         if not error.permanent:  # the check itself broke (our side): not the file's fault
             logger.error("upload check failed: %s", error, extra={"event": "probe_failed"})
             raise SubmissionRejected("unavailable", _(error.reason), "file") from None
-        raise SubmissionRejected("not_video", _(error.reason), "file") from None
+        code = "incomplete" if error.reason == transcoding.TRUNCATED else "not_video"
+        raise SubmissionRejected(code, _(error.reason), "file") from None
 
 
 def _original_key(video: Video) -> str:
