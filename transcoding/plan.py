@@ -28,6 +28,8 @@ CEILING_BITS_PER_PIXEL = ((0, 0.17), (360, 0.15), (480, 0.12), (720, 0.11), (108
 CEILING_FPS_EXPONENT = 0.6
 CEILING_FPS_RANGE = (10, 60)
 BUFSIZE_FACTOR = 2
+# Interlaced input: ffmpeg's bob-weaver deinterlacer, on pictures flagged interlaced only.
+DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=interlaced"
 # AAC-LC: this much a channel, and at most two channels.
 AUDIO_BITRATE_PER_CHANNEL = 64_000  # bits a second
 
@@ -90,6 +92,7 @@ def plan_conversion(
         and video.width % 2 == 0
         and video.height % 2 == 0
         and (width, height) == (video.display_width, video.display_height)
+        and not video.interlaced  # browsers show fields combed
     )
     audio = info.audio
     copy_audio = (
@@ -114,7 +117,12 @@ def plan_conversion(
         # the display size is the target; setsar=1 gives square pixels. out_range=tv: ffmpeg 7+
         # would otherwise keep the full range of MJPEG/phone input (yuvj420p).
         args += video_encode_args(width, height, video.frame_rate, threads=threads)
-        args += ["-vf", f"scale={width}:{height}:out_range=tv,setsar=1", "-pix_fmt", "yuv420p"]
+        scale = f"scale={width}:{height}:out_range=tv,setsar=1"
+        if video.interlaced:
+            # One frame from each pair of fields (same frame rate), before any scaling mixes
+            # the fields; pictures flagged progressive (mixed content) pass through.
+            scale = f"{DEINTERLACE},{scale}"
+        args += ["-vf", scale, "-pix_fmt", "yuv420p"]
         # Keep each frame at its own time. MP4's default (cfr) fills gaps with copies: three
         # frames with the last at 10 hours would come out as 900,001 frames at 25 fps. vfr
         # drops only frames that share a timestamp, which MP4 cannot hold anyway.

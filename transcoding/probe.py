@@ -27,6 +27,8 @@ TRUNCATED = (
 # A decoder name that does not exist, as libav's codec whitelist: no decoder may open.
 NO_DECODER = "-"
 
+# libav's AVFieldOrder values of interlaced video: TT, BB, TB, BT (0 unknown, 1 progressive).
+INTERLACED_FIELD_ORDERS = {2, 3, 4, 5}
 # Reading the first picture (for the rotation) must stay cheap: give up after this many packets.
 MAX_PACKETS_FOR_ROTATION = 200
 # A poster is the first keyframe from this many seconds in (past a fade from black), or from
@@ -52,6 +54,7 @@ class VideoStream:
     sample_aspect_ratio: Fraction = Fraction(1)
     frames: int = 0  # 0 when the container does not say
     frame_rate: Fraction | None = None  # frames a second on average (else guessed); None: unknown
+    interlaced: bool = False  # two fields a frame, as the headers or the first picture say
 
     @property
     def display_width(self) -> int:
@@ -207,16 +210,20 @@ def _video_stream(
     if ctx is None or not ctx.width or not ctx.height:
         raise InvalidMedia(UNREADABLE, detail="video stream without a decoder or picture size")
     sar = stream.sample_aspect_ratio
+    # Fields, not frames: the codec's field order (from the headers), or the first picture.
+    interlaced_fields = ctx.field_order in INTERLACED_FIELD_ORDERS
+    rotation, interlaced_frame = _first_frame(container, stream, limits)
     return VideoStream(
         codec=ctx.codec.canonical_name,
         pix_fmt=ctx.pix_fmt,
         width=ctx.width,
         height=ctx.height,
-        rotation=_first_frame_rotation(container, stream, limits),
+        rotation=rotation,
         profile=stream.profile,
         sample_aspect_ratio=sar if sar and sar > 0 else Fraction(1),
         frames=stream.frames,
         frame_rate=_frame_rate(stream),
+        interlaced=interlaced_fields or interlaced_frame,
     )
 
 
@@ -230,9 +237,10 @@ def _audio_stream(stream: av.AudioStream) -> AudioStream:
     )
 
 
-def _first_frame_rotation(
+def _first_frame(
     container: av.container.InputContainer, stream: av.VideoStream, limits: MediaLimits
-) -> int:
+) -> tuple[int, bool]:
+    """The first picture's rotation (clockwise degrees) and whether it is interlaced."""
     # PyAV 18 exposes the display matrix only on decoded frames, so decode the first one.
     # PyAV's own decoder does not see av.open()'s options: bound it here. One thread, so the
     # first picture comes out first and no thread allocates pictures ahead.
@@ -241,14 +249,14 @@ def _first_frame_rotation(
     try:
         for count, packet in enumerate(container.demux(stream)):
             for frame in packet.decode():
-                return _clockwise(frame.rotation)
+                return _clockwise(frame.rotation), bool(frame.interlaced_frame)
             if count >= MAX_PACKETS_FOR_ROTATION:
                 break
     except av.error.MemoryError as exc:
         raise InvalidMedia(NEEDS_MEMORY, detail=str(exc)) from exc
     except av.error.FFmpegError:
         pass  # a damaged start; ffmpeg itself will decide whether the file converts
-    return 0
+    return 0, False
 
 
 def _clockwise(counter_clockwise: float) -> int:
