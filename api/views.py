@@ -49,7 +49,7 @@ PAGE_NOT_FOUND = error("The page is past the last.")
 
 
 class Pages(PageNumberPagination):
-    page_size = 50
+    page_size = public_list.PAGE_SIZE  # the contest page's too: the same kept slices
 
 
 def paginated(request, queryset, serializer_class):
@@ -309,7 +309,7 @@ def contest_videos(request, slug: str):
     contest = get_object_or_404(Contest, slug=slug)
     if request.method == "POST":
         return submit_video(request, contest)
-    if request.user.is_authenticated and contest.owner_id == request.user.id:
+    if contest.is_organized_by(request.user):
         entries = selectors.videos_of_contest(
             contest=contest, status=request.query_params.get("status")
         )
@@ -374,7 +374,7 @@ def video_detail(request, video_id):
     video = selectors.video_visible_to(user=request.user, video_id=video_id)
     if video is None:
         raise NotFound()
-    is_owner = request.user.is_authenticated and video.contest.owner_id == request.user.id
+    is_owner = video.contest.is_organized_by(request.user)
     if request.method == "PATCH":
         if not is_owner:
             raise NotFound()

@@ -78,6 +78,10 @@ class Contest(models.Model):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The contest must end after it starts.")})
 
+    def is_organized_by(self, user) -> bool:
+        """Whether `user` (anonymous, None or an account) is this contest's organizer."""
+        return user is not None and user.is_authenticated and self.owner_id == user.id
+
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         return self.starts_at <= now < self.ends_at

@@ -64,14 +64,14 @@ def video_visible_to(*, user, video_id) -> Video | None:
         return None
     if video.is_public:
         return video
-    if user is not None and user.is_authenticated and video.contest.owner_id == user.id:
+    if video.contest.is_organized_by(user):
         return video
     return None
 
 
 def video_of_owner(*, user, video_id) -> Video | None:
     video = _video(video_id)
-    if video and user is not None and user.is_authenticated and video.contest.owner_id == user.id:
+    if video and video.contest.is_organized_by(user):
         return video
     return None
 
