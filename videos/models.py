@@ -25,6 +25,12 @@ class Video(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
+    class StreamsStatus(models.TextChoices):
+        NONE = "", _("None")  # converted before streams were made
+        PENDING = "pending", _("Pending")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="videos")
     first_name = models.CharField(max_length=100)
@@ -41,6 +47,22 @@ class Video(models.Model):
     original_format = models.CharField(max_length=100, blank=True)
     converted = models.FileField(max_length=300, blank=True)
     poster = models.FileField(max_length=300, blank=True)
+    # The folder (videos.assets) of what is made beside the MP4: thumbnails, made before the
+    # entry is ready, then the HLS stream and the storyboard, made after it (streams_status).
+    # "entries/<id>/", or "hidden/entries/<id>/" while hidden; empty before it is converted.
+    assets = models.CharField(max_length=300, blank=True)
+    streams_status = models.CharField(
+        max_length=20, choices=StreamsStatus.choices, blank=True, default=""
+    )
+    streams_attempts = models.PositiveSmallIntegerField(default=0)
+    streams_enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The original's integrated loudness (EBU R128, LUFS); None without sound or before this
+    # was measured. The MP4's sound is brought to transcoding.loudness.TARGET_LUFS.
+    loudness = models.FloatField(null=True, blank=True)
+    # Captions as WebVTT (converted from SRT when sent as SRT; videos.captions), and their
+    # language (a BCP 47 tag such as "en" or "es"); empty: none.
+    captions = models.TextField(blank=True, default="")
+    captions_language = models.CharField(max_length=35, blank=True, default="")
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     failure_reason = models.TextField(blank=True)
@@ -84,6 +106,7 @@ class Video(models.Model):
             models.Index(fields=["status", "contest"]),
             models.Index(fields=["contest", "email_key"]),
             models.Index(fields=["email_key", "notified_at"]),
+            models.Index(fields=["streams_status", "streams_enqueued_at"]),  # the sweep's
         ]
 
     def __str__(self) -> str:
