@@ -2,8 +2,9 @@
 
 Errors raised in an API view come through `exception_handler` (DRF's hook). Those that happen
 before a view runs or outside one (an unknown path, a refused host, an unexpected failure) come
-through the handlers below, which config/urls.py names as Django's handler400/403/404/500:
-under /api/ they answer the same JSON, elsewhere Django's pages. The web server's own answers
+through the handlers below, which config/urls.py names as Django's handler400/403/404/500
+(and settings.py as CSRF_FAILURE_VIEW): under /api/ they answer the same JSON, elsewhere the
+site's pages (templates/404.html, 500.html, 403_csrf.html) or Django's. The web server's own answers
 (413 and 408, config/asgi.py) have the same shape.
 """
 
@@ -15,6 +16,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -140,3 +143,15 @@ def server_error(request):
     if is_api(request):
         return json_error(exceptions.APIException.default_detail, 500)
     return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent with a stale or missing CSRF token: most often a page left open past a
+    log-in or log-out elsewhere. Say so, and lead back to the form; never Django's page."""
+    if is_api(request):
+        return json_error(exceptions.PermissionDenied.default_detail, status.HTTP_403_FORBIDDEN)
+    back = request.headers.get("Referer", "")
+    allowed = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(back, allowed, require_https=request.is_secure()):
+        back = "/"
+    return render(request, "403_csrf.html", {"back_url": back}, status=403)

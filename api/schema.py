@@ -82,6 +82,8 @@ LINKS = {
         "GetEntry": ("videos_retrieve", {"video_id": "$response.body#/id"}),
         "HideEntry": ("videos_partial_update", {"video_id": "$response.body#/id"}),
         "GetOriginal": ("videos_original_retrieve", {"video_id": "$response.body#/id"}),
+        "SetCaptions": ("videos_captions_update", {"video_id": "$response.body#/id"}),
+        "RemoveCaptions": ("videos_captions_destroy", {"video_id": "$response.body#/id"}),
     },
 }
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from contests.banners import BannerField
 from contests.models import Contest
 from contests.validators import without_null_check
+from videos import assets
 from videos.models import Video
 
 # What a page form says of a missing or empty field.
@@ -172,6 +173,61 @@ class VideoSubmitSerializer(serializers.Serializer):
     email = EmailField(help_text="Where the participant is told the video is ready; never shown.")
     message = TextField(required=False, allow_blank=True, max_length=2000)
     file = serializers.FileField(help_text="The video, in any format a camera makes.")
+    captions = serializers.FileField(
+        required=False, help_text="Optional captions: WebVTT or SRT, UTF-8, at most 512 KB."
+    )
+    captions_language = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=35,
+        help_text="The captions' language, a BCP 47 tag (en, es, pt-BR); needed with captions.",
+    )
+
+
+class VideoCheckSerializer(serializers.Serializer):
+    """An upload's fields without the video: its name, size and type stand for it. Checked
+    with the page's entry form and video_check, as an upload is up to its video's content."""
+
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100)
+    email = EmailField()
+    message = TextField(required=False, allow_blank=True, max_length=2000)
+    file_name = serializers.CharField(max_length=255, help_text="The video file's name.")
+    file_size = serializers.IntegerField(min_value=0, help_text="The video file's size in bytes.")
+    file_type = serializers.CharField(
+        required=False, max_length=255, help_text="Its media type, as the browser tells it."
+    )
+    captions = serializers.FileField(
+        required=False, help_text="Optional captions, checked as the upload checks them."
+    )
+    captions_language = TextField(required=False, allow_blank=True, max_length=35)
+
+
+class DirectUploadSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The upload's, and the entry's once complete.")
+    part_bytes = serializers.IntegerField(help_text="Every part's size but the last's.")
+    parts = serializers.IntegerField(help_text="How many parts the file makes.")
+    expires_at = serializers.DateTimeField()
+
+
+class PartNumbersSerializer(serializers.Serializer):
+    numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=100
+    )
+
+
+class PartUrlsSerializer(serializers.Serializer):
+    urls = serializers.DictField(
+        child=serializers.URLField(),
+        help_text="By part number: a URL to PUT that part's bytes to, for 15 minutes. S3 "
+        "answers its ETag header.",
+    )
+
+
+class StoredPartSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    etag = serializers.CharField()
+    size = serializers.IntegerField()
 
 
 class VideoPublicSerializer(serializers.ModelSerializer):
@@ -182,12 +238,28 @@ class VideoPublicSerializer(serializers.ModelSerializer):
     poster_url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
     contest = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    captions_url = serializers.SerializerMethodField(
+        help_text="The captions as WebVTT (text/vtt), for a <track>; null without captions."
+    )
+    captions_language = serializers.CharField(
+        read_only=True, help_text='The captions\' BCP 47 language tag; "" without captions.'
+    )
+    # The entry's media assets (videos.assets): null or empty until made, and for hidden ones.
+    stream_url = serializers.SerializerMethodField(help_text="The HLS master playlist.")
+    storyboard_url = serializers.SerializerMethodField(
+        help_text="The WebVTT thumbnail track, for previews while scrubbing."
+    )
+    thumbnail_urls = serializers.SerializerMethodField(
+        help_text='The poster fitted in a 16:9 box, by width in pixels: {"320": url, "640": url}.'
+    )
 
     class Meta:
         model = Video
         fields = [
             "id", "contest", "participant_name", "message", "video_url", "poster_url", "page_url",
             "duration", "width", "height", "created_at",
+            "stream_url", "storyboard_url", "thumbnail_urls",
+            "captions_url", "captions_language",
         ]  # fmt: skip
 
     def get_video_url(self, video: Video) -> str | None:
@@ -199,16 +271,44 @@ class VideoPublicSerializer(serializers.ModelSerializer):
     def get_page_url(self, video: Video) -> str:
         return absolute(video.get_absolute_url())
 
+    def get_captions_url(self, video: Video) -> str | None:
+        # By the language, which is set with the captions: a list need not read their text.
+        if not video.captions_language:
+            return None
+        return absolute(reverse("video-captions", args=[video.contest.slug, video.id]))
+
+    def get_stream_url(self, video: Video) -> str | None:
+        url = assets.stream_url(video)
+        return absolute(url) if url else None
+
+    def get_storyboard_url(self, video: Video) -> str | None:
+        url = assets.storyboard_url(video)
+        return absolute(url) if url else None
+
+    def get_thumbnail_urls(self, video: Video) -> dict[str, str]:
+        return {str(width): absolute(url) for width, url in assets.thumbnail_urls(video).items()}
+
 
 class VideoOwnerSerializer(VideoPublicSerializer):
     """What the contest's organizer sees: every entry, its state and the original."""
 
     original_url = serializers.SerializerMethodField()
+    streams_status = serializers.CharField(
+        read_only=True,
+        help_text='The HLS stream and storyboard: "pending", "ready", "failed" (the entry then '
+        'plays its MP4), or "" for an entry converted before streams were made.',
+    )
+    loudness = serializers.FloatField(
+        read_only=True,
+        help_text="The upload's integrated loudness (EBU R128, LUFS) before it was brought to "
+        "-16 LUFS; null without sound.",
+    )
 
     class Meta(VideoPublicSerializer.Meta):
         fields = VideoPublicSerializer.Meta.fields + [
             "status", "failure_reason", "hidden", "first_name", "last_name", "email",
             "original_url", "original_name", "original_size", "finished_at",
+            "streams_status", "loudness",
         ]  # fmt: skip
 
     def get_original_url(self, video: Video) -> str:
@@ -228,3 +328,14 @@ class VideoAcceptedSerializer(serializers.ModelSerializer):
 
 class VideoUpdateSerializer(serializers.Serializer):
     hidden = serializers.BooleanField()
+
+
+class CaptionsUploadSerializer(serializers.Serializer):
+    """An entry's captions, as the entries page's form (contests.forms.CaptionsForm) takes them:
+    the API checks them with that form, so this describes it."""
+
+    file = serializers.FileField(
+        help_text="WebVTT or SRT (told apart by content), UTF-8, at most 512 KB and 5,000 cues; "
+        "stored as WebVTT."
+    )
+    language = TextField(max_length=35, help_text="A BCP 47 language tag: en, es, pt-BR...")

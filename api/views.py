@@ -23,9 +23,10 @@ from api.errors import error_response
 from api.schema import error
 from contests import selectors as contest_selectors
 from contests import services as contest_services
-from contests.forms import EntryForm
+from contests.forms import CaptionsForm, EntryCheckForm, EntryForm
 from contests.models import Contest
 from videos import files, public_list, selectors, services
+from videos.captions import captions_read
 from videos.models import Video
 
 SUBMISSION_STATUS = {
@@ -325,6 +326,65 @@ def contest_videos(request, slug: str):
     return pages.get_paginated_response(pages.paginate_queryset(public, request))
 
 
+@extend_schema(
+    summary="Check an entry before sending its video (anyone)",
+    description="The fields of an upload, with the video's `file_name`, `file_size` and "
+    "`file_type` in place of the file: every check an upload makes before it reads the video "
+    "(the contest is open, the fields, the participant's entries, the contest's storage, the "
+    "size), with every field's errors at once. JSON, or multipart with `captions`. Nothing is "
+    "stored; the upload checks everything again, and the video's content too.",
+    parameters=[SLUG],
+    request={
+        "application/json": s.VideoCheckSerializer,
+        "multipart/form-data": s.VideoCheckSerializer,
+    },  # fmt: skip
+    responses={
+        200: s.MessageSerializer,
+        400: error(
+            "Fields were refused: `errors` has every field's messages (the video's "
+            "name, size or type under `file`)."
+        ),  # fmt: skip
+        404: error("No contest has this address."),
+        409: error("The contest is not open, or its organizer has not confirmed their email."),
+    },
+)
+@api_view(["POST"])
+@parser_classes([JSONParser, MultiPartParser, FormParser])
+def contest_video_check(request, slug: str):
+    contest = get_object_or_404(Contest, slug=slug)
+    form, errors = entry_check_form(request)
+    size = form.cleaned_data.get("file_size") if "file" not in errors else None
+    try:
+        refused = services.video_check(
+            contest=contest,
+            size=size,
+            **{field: form.cleaned_data.get(field) or "" for field in CHECKED_FIELDS},
+            captions=form.cleaned_data.get("captions"),
+        )
+    except services.SubmissionRejected as rejection:
+        return error_response(rejection.message, SUBMISSION_STATUS[rejection.code])
+    for field, messages in refused.items():
+        errors.setdefault(field, messages)  # the form's words first, as an upload answers
+    if errors:
+        raise ValidationError(errors)
+    return Response({"detail": gettext("Everything is ready: the video can be sent.")})
+
+
+def entry_check_form(request) -> tuple[EntryCheckForm, dict[str, list[str]]]:
+    """The entry form's check of an upload's fields without its video; the errors by field,
+    the video's name, size and type under `file`."""
+    form = EntryCheckForm(request.data, request.FILES)
+    form.is_valid()
+    errors: dict[str, list[str]] = {}
+    for field, messages in form.errors.items():
+        errors.setdefault("file" if field.startswith("file_") else field, []).extend(messages)
+    return form, errors
+
+
+# The entry's texts, as EntryForm cleans them, for video_check.
+CHECKED_FIELDS = ("first_name", "last_name", "email", "message", "captions_language")
+
+
 def submit_video(request, contest: Contest) -> Response:
     if services.upload_too_large(request.META.get("CONTENT_LENGTH")):
         return error_response(services.too_large_message(), 413, "file")
@@ -333,7 +393,7 @@ def submit_video(request, contest: Contest) -> Response:
     form = EntryForm(request.data, request.FILES)
     if not form.is_valid():
         raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
-    fields = ("first_name", "last_name", "email", "message")
+    fields = ("first_name", "last_name", "email", "message", "captions", "captions_language")
     try:
         video = services.video_submit(
             contest=contest,
@@ -404,3 +464,48 @@ def video_original(request, video_id):
     if video is None:
         raise NotFound()
     return files.original_download(video)
+
+
+@extend_schema(
+    methods=["PUT"],
+    summary="Set or replace an entry's captions (the contest's owner)",
+    description="Multipart: `file` (WebVTT or SRT, told apart by its content; UTF-8, at most "
+    "512 KB and 5,000 cues) and `language` (a BCP 47 tag). Stored as WebVTT, without styles "
+    "or markup beyond <b>, <i>, <u> and <v>; served at the entry's `captions_url`.",
+    auth=ORGANIZER,
+    parameters=[VIDEO_ID],
+    request={"multipart/form-data": s.CaptionsUploadSerializer},
+    responses={
+        200: s.VideoOwnerSerializer,
+        400: error("The file or the language was refused: `errors.file`, `errors.language`."),
+        404: error("No such entry in the caller's contests."),
+    },
+)
+@extend_schema(
+    methods=["DELETE"],
+    summary="Remove an entry's captions (the contest's owner)",
+    auth=ORGANIZER,
+    parameters=[VIDEO_ID],
+    responses={204: None, 404: error("No such entry in the caller's contests.")},
+)
+@api_view(["PUT", "DELETE"])
+@parser_classes([MultiPartParser, FormParser])
+def video_captions(request, video_id):
+    # As for hiding: 404 to anyone but the contest's organizer, who alone knows the entry.
+    video = selectors.video_of_owner(user=request.user, video_id=video_id)
+    if video is None:
+        raise NotFound()
+    if request.method == "DELETE":
+        services.video_clear_captions(video=video)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    # The entries page's form: one check of the fields, in one set of words, for both.
+    form = CaptionsForm(request.data, request.FILES)
+    if not form.is_valid():
+        raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+    # A refused file or language: a Django ValidationError by field, a 400 (api.errors).
+    video = services.video_set_captions(
+        video=video,
+        content=captions_read(form.cleaned_data["file"]),
+        language=form.cleaned_data["language"],
+    )
+    return Response(s.VideoOwnerSerializer(video).data)

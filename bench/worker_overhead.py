@@ -3,7 +3,8 @@
 Starts the embedded setup (web + worker, folder queue, SQLite) and, for a 30 s 720p AVI, WMV
 and FLV, times in turn (bare, worker, bare, worker...):
 - bare: ffmpeg alone, run with exactly the arguments the worker gives it for that file (the
-  same plan, threads and limits; transcoding.run.transcode_args), on the same file;
+  loudness measure, then the same plan, gain, threads and limits; transcoding.run's
+  transcode_args), on the same file;
 - worker: the upload's answer until the worker marked the entry ready (probe, conversion,
   poster, checks, storage, database), to an idle worker.
 
@@ -21,19 +22,26 @@ import transcoding  # noqa: E402
 from bench import common, service_timing  # noqa: E402
 from bench.common import Clip  # noqa: E402
 from config import loader  # noqa: E402
-from transcoding.run import FFMPEG_OPTIONS, transcode_args  # noqa: E402
+from transcoding import loudness  # noqa: E402
+from transcoding.run import FFMPEG_OPTIONS, loudness_filter, transcode_args  # noqa: E402
 
 GOAL = 1.05  # worker / bare
 
 
-def bare_command(ffmpeg: str, source: Path, output: Path) -> list[str]:
-    """ffmpeg as the worker runs it for `source`, with the default configuration."""
+def bare_commands(ffmpeg: str, source: Path, output: Path) -> list[list[str]]:
+    """ffmpeg as the worker runs it for `source`, with the default configuration: the sound's
+    loudness measure, then the conversion with the same plan (and gain)."""
     threads = loader.ffmpeg_threads(loader.DEFAULTS)
-    plan = transcoding.plan_conversion(transcoding.probe(source), threads=threads)
-    args = transcode_args(
-        source, output, plan, limits=transcoding.MediaLimits(), budget=transcoding.Budget()
+    info = transcoding.probe(source)
+    budget = transcoding.Budget()
+    measure = [ffmpeg, *FFMPEG_OPTIONS, "-loglevel", "info"]
+    measure += loudness.measure_args(source, channels=info.audio.channels)
+    _measured, audio_filter = loudness_filter(
+        source, channels=info.audio.channels, ffmpeg=ffmpeg, timeout=600, budget=budget
     )
-    return [ffmpeg, *FFMPEG_OPTIONS, *args]
+    plan = transcoding.plan_conversion(info, threads=threads, audio_filter=audio_filter)
+    args = transcode_args(source, output, plan, limits=transcoding.MediaLimits(), budget=budget)
+    return [measure, [ffmpeg, *FFMPEG_OPTIONS, *args]]
 
 
 def main() -> None:
@@ -51,10 +59,10 @@ def main() -> None:
         try:
             for clip in clips:
                 source = common.make_clip(clip)
-                command = bare_command(ffmpeg, source, Path(folder) / "bare.mp4")
+                commands = bare_commands(ffmpeg, source, Path(folder) / "bare.mp4")
                 bare, worker = [], []
                 for n in range(repeat):
-                    bare.append(common.timed(command).wall)
+                    bare.append(sum(common.timed(command).wall for command in commands))
                     email = f"o{clip.suffix[1:]}{n}@example.com"
                     video_id, answered = service_timing.upload(service, source, email)
                     ready = service_timing.ready_at(service, session, video_id, 600)

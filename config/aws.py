@@ -201,3 +201,63 @@ def _distribution_serving(client, host: str) -> str:
                 _distributions[host] = item["Id"]
                 return item["Id"]
     raise LookupError(f"no CloudFront distribution serves {host}; set cf_distribution_id")
+
+
+# ---------------------------------------------------------------- uploads straight to S3
+
+
+def s3_multipart_start(storage, key: str) -> str:
+    """A multipart upload of one key of an S3Storage's bucket; its UploadId."""
+    client = storage.connection.meta.client
+    return client.create_multipart_upload(Bucket=storage.bucket_name, Key=key)["UploadId"]
+
+
+def s3_part_url(storage, key: str, upload_id: str, number: int, *, seconds: int) -> str:
+    """A URL that lets its holder PUT one part of that one upload, for `seconds`."""
+    return storage.connection.meta.client.generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": storage.bucket_name, "Key": key, "UploadId": upload_id,
+                "PartNumber": number},
+        ExpiresIn=seconds,
+    )  # fmt: skip
+
+
+def s3_parts(storage, key: str, upload_id: str) -> list[dict]:
+    """The parts S3 holds of an upload: [{"number", "etag", "size"}], by number."""
+    client = storage.connection.meta.client
+    parts, marker = [], 0
+    while True:
+        answer = client.list_parts(
+            Bucket=storage.bucket_name, Key=key, UploadId=upload_id, PartNumberMarker=marker
+        )
+        parts += [{"number": part["PartNumber"], "etag": part["ETag"], "size": part["Size"]}
+                  for part in answer.get("Parts", [])]  # fmt: skip
+        if not answer.get("IsTruncated"):
+            return parts
+        marker = answer["NextPartNumberMarker"]
+
+
+def s3_multipart_complete(storage, key: str, upload_id: str, parts: list[dict]) -> int:
+    """Join the parts (numbers and ETags) into the object; its size."""
+    client = storage.connection.meta.client
+    client.complete_multipart_upload(
+        Bucket=storage.bucket_name,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": part["number"], "ETag": part["etag"]}
+                                   for part in parts]},
+    )  # fmt: skip
+    return client.head_object(Bucket=storage.bucket_name, Key=key)["ContentLength"]
+
+
+def s3_multipart_abort(storage, key: str, upload_id: str) -> None:
+    """Drop an upload's parts (a missing upload is no error: it was completed or dropped)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        storage.connection.meta.client.abort_multipart_upload(
+            Bucket=storage.bucket_name, Key=key, UploadId=upload_id
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+            raise

@@ -66,6 +66,7 @@ DEFAULTS: dict[str, str | None] = {
     "convert_max_attempts": "3",
     "job_lease_seconds": "60",  # a running job's claim, renewed by its heartbeat
     "sweep_seconds": "15",  # how often lapsed jobs, unsent messages and emails are sent again
+    "streams_at_once": "1",  # stream jobs running at once, cluster-wide; conversions go first
     "requeue_after_seconds": "900",  # a queued job whose message was lost is sent again
     "email_claim_seconds": "120",  # an email being sent is claimed this long
     "outage_pause_seconds": "30",  # first pause after our side failed (disk, storage, mail)

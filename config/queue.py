@@ -20,6 +20,7 @@ QUEUE = "celery"
 SQS_MAX_VISIBILITY = 12 * 3600  # seconds; SQS refuses a longer visibility timeout
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")  # us-east-1, eu-central-1, us-gov-west-1
 EXAMPLE_SQS_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/videoshare"
+FOLDER_TRANSPORT = "config.folder_broker:Transport"
 
 
 def broker(config: dict[str, str], data_dir: Path, *, visibility_timeout: int) -> tuple[str, dict]:
@@ -47,6 +48,12 @@ def broker(config: dict[str, str], data_dir: Path, *, visibility_timeout: int) -
         }
     # Redis puts a taken job back after visibility_timeout; RabbitMQ ignores the option.
     return url, {"visibility_timeout": visibility_timeout}
+
+
+def transport(url: str) -> str | None:
+    """The folder queue's transport, which shows a message only once it is written whole;
+    None for a server, whose transport the URL names."""
+    return FOLDER_TRANSPORT if url.startswith("filesystem://") else None
 
 
 def sqs_options(queue_url: str, visibility_timeout: int) -> dict:

@@ -11,6 +11,8 @@ from storages.backends.s3 import S3Storage
 from config import aws
 from config.storage import HIDDEN_PREFIX
 
+STREAM_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "m4s": "video/mp4", "vtt": "text/vtt"}
+
 
 class PublicS3Storage(S3Storage):
     def get_default_settings(self) -> dict:
@@ -19,6 +21,16 @@ class PublicS3Storage(S3Storage):
             "hidden_link_seconds": 4 * 3600,
             "cloudfront_distribution_id": None,
         }
+
+    def get_object_parameters(self, name: str) -> dict:
+        parameters = super().get_object_parameters(name)
+        # Not every system's MIME table knows the stream's files (mimetypes reads it).
+        content_type = STREAM_TYPES.get(name.rsplit(".", 1)[-1].lower())
+        if content_type:
+            parameters["ContentType"] = content_type
+        if name.startswith(HIDDEN_PREFIX) and self.default_acl:
+            parameters["ACL"] = "private"  # written while its entry is hidden: never public
+        return parameters
 
     def url(self, name, parameters=None, expire=None, http_method=None) -> str:
         if name.startswith(HIDDEN_PREFIX):

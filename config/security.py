@@ -9,8 +9,9 @@
 - Every web instance of a cluster must sign sessions, CSRF tokens and emailed links with one
   key: a cluster refuses to start without secret_key.
 - The Content-Security-Policy allows scripts, styles and everything else from the site itself
-  only (no inline script or style, no eval), plus pictures and videos from where the public
-  files are served (S3, CloudFront).
+  only (no inline script or style, no eval), plus pictures, videos and the streams' playlists
+  and segments (which hls.js fetches) from where the public files are served (S3, CloudFront),
+  and the parts of a video sent to the originals' bucket (connect-src).
 """
 
 import logging
@@ -28,16 +29,17 @@ logger = logging.getLogger(__name__)
 
 FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 
-# The policy of every response. Pages load their one script and one style sheet from
-# /static/ and hold no inline script, style or event handler (site.js does that work).
+# The policy of every response. Pages load their scripts and style sheets from /static/ (the
+# video page the player's too) and hold no inline script, style or event handler.
 CSP_DIRECTIVES = {
     "default-src": [SELF],
     "script-src": [SELF],
     "style-src": [SELF],
     # blob: the contest form previews the banner file chosen, before it is sent
     "img-src": [SELF, "blob:"],
-    "media-src": [SELF],
-    "connect-src": [SELF],  # the upload and the live entry states go to the site itself
+    # blob: hls.js plays a stream through Media Source Extensions, a blob: URL in <video src>
+    "media-src": [SELF, "blob:"],
+    "connect-src": [SELF],  # the upload, the live entry states, the streams (hls.js, Plyr)
     "object-src": [NONE],
     "base-uri": [NONE],
     "form-action": [SELF],
@@ -152,14 +154,38 @@ def media_origins() -> list[str]:
     return found
 
 
+def upload_origins() -> list[str]:
+    """Where the contest page sends a video's parts when the originals are kept in S3: the
+    origin of the URLs signed for them (the bucket's endpoint, or the one configured)."""
+    from django.core.files.storage import storages
+
+    from config import aws
+
+    originals = storages["originals"]
+    if not hasattr(originals, "bucket_name"):
+        return []
+    try:
+        url = aws.s3_part_url(originals, "originals/example", "example", 1, seconds=60)
+    except Exception:  # e.g. no credentials to sign with yet
+        return []
+    return [origin(url)]
+
+
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's header from settings.CONTENT_SECURITY_POLICY, with the public files' origin
-    added to img-src and media-src when they are served from elsewhere (S3, CloudFront)."""
+    added to img-src, media-src and connect-src (hls.js and Plyr fetch playlists, segments and
+    storyboards) when they are served from elsewhere (S3, CloudFront), and the originals'
+    bucket to connect-src when participants' browsers send their videos straight to it."""
 
     def __init__(self, get_response):
         super().__init__(get_response)
         where = media_origins()
-        self.media_sources = {"img-src": where, "media-src": where} if where else {}
+        directives = ("img-src", "media-src", "connect-src")
+        self.media_sources = {directive: list(where) for directive in directives} if where else {}
+        for bucket in upload_origins():
+            sources = self.media_sources.setdefault("connect-src", [])
+            if bucket not in sources:
+                sources.append(bucket)
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)

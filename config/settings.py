@@ -39,6 +39,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True  # site.js reads no cookie
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = [security.origin(WEB_URL)]
+CSRF_FAILURE_VIEW = "api.errors.csrf_failure"  # a page that says the form expired (JSON in /api/)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -134,6 +135,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Uploads stream to a temporary file on disk, never into memory; a form's file is written there
 # once, as it arrives (config/uploads.py).
@@ -141,6 +144,11 @@ FILE_UPLOAD_HANDLERS = ["config.uploads.FileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 MAX_UPLOAD_BYTES = loader.as_int(CONFIG, "max_upload_mb") * 1024 * 1024
+# Resumable uploads (videos/resumable.py): the pieces received so far, on this disk, kept for a
+# day after the last piece. Beside the upload folder, so the finished file is moved, not copied.
+PARTIAL_UPLOAD_DIR = DATA_DIR / "partial"
+PARTIAL_UPLOAD_DIR.mkdir(exist_ok=True)
+PARTIAL_UPLOAD_HOURS = 24
 
 # Conversion
 FFMPEG = CONFIG["ffmpeg"]
@@ -210,7 +218,8 @@ EMAIL_BACKEND = _mail.pop("EMAIL_BACKEND")
 DEFAULT_FROM_EMAIL = _mail.pop("DEFAULT_FROM_EMAIL")
 globals().update(_mail)  # the chosen backend's own EMAIL_* settings
 
-# Queue: Celery. The embedded broker is a folder (kombu's filesystem transport): no server.
+# Queue: Celery. The embedded broker is a folder (kombu's filesystem transport, each message
+# written whole before it shows: config/folder_broker.py): no server.
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -238,10 +247,15 @@ EMAIL_CLAIM_SECONDS = loader.as_int(CONFIG, "email_claim_seconds")
 OUTAGE_PAUSE_SECONDS = loader.as_int(CONFIG, "outage_pause_seconds")
 # The longest a conversion task may run (Celery's hard limit): ffmpeg's ceiling plus copying.
 JOB_MAX_SECONDS = CONVERT_TIMEOUT + 240
+# A ready entry's stream job (HLS and storyboard) not done after this long is sent again: its
+# message was lost, its worker died, or it failed for a reason that may pass.
+STREAMS_RESEND_SECONDS = JOB_MAX_SECONDS + 60
+STREAMS_AT_ONCE = loader.as_int(CONFIG, "streams_at_once")
 # The broker must not hand a running job to another worker: hide it for longer than a job runs.
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = queue.broker(
     CONFIG, DATA_DIR, visibility_timeout=JOB_MAX_SECONDS + 60
 )
+CELERY_BROKER_TRANSPORT = queue.transport(CELERY_BROKER_URL)
 # RabbitMQ's counterpart: how long a worker may hold a job unacknowledged.
 CELERY_TASK_QUEUES = queue.task_queues(ack_timeout=JOB_MAX_SECONDS + 60)
 # A job running when the broker connection drops goes on; the claim drops its second delivery.

@@ -13,9 +13,10 @@ ORIGINAL_LINK_SECONDS = 300
 LONGEST_LINK_SECONDS = 7 * 24 * 3600
 
 # Key prefixes of the public storage. Only PUBLIC_PREFIXES may be readable by anyone (bucket
-# policy, CloudFront, /media/). A hidden entry's MP4 and poster move under HIDDEN_PREFIX
+# policy, CloudFront, /media/); entries/<id>/ holds an entry's thumbnails, HLS stream and
+# storyboard (videos/assets.py). A hidden entry's MP4, poster and folder move under HIDDEN_PREFIX
 # (hidden/videos/<id>.mp4), which is private like originals/: only the organizer gets links.
-PUBLIC_PREFIXES = ("videos/", "posters/", "banners/")
+PUBLIC_PREFIXES = ("videos/", "posters/", "banners/", "entries/")
 HIDDEN_PREFIX = "hidden/"
 
 # Legacy us-east-1 buckets may have capitals and underscores, as the seed's "MyVideoShareBucket".

@@ -57,4 +57,9 @@ if settings.SERVE_MEDIA:
 urlpatterns += [
     path("<slug:slug>/", views.contest_page, name="contest"),
     path("<slug:slug>/videos/<uuid:video_id>/", views.video_page, name="video"),
+    path(
+        "<slug:slug>/videos/<uuid:video_id>/captions.vtt",
+        views.video_captions,
+        name="video-captions",
+    ),
 ]

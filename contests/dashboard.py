@@ -4,9 +4,12 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -15,11 +18,12 @@ from django.views.decorators.http import require_POST
 from api import throttles
 from api.serializers import file_url
 from contests import selectors, services
-from contests.forms import ContestForm
+from contests.forms import CaptionsForm, ContestForm
 from contests.models import Contest
 from videos import files
 from videos import selectors as video_selectors
 from videos import services as video_services
+from videos.captions import captions_read
 from videos.models import Video
 
 
@@ -97,14 +101,52 @@ def contest_delete(request, slug: str):
 @login_required
 def contest_entries(request, slug: str):
     contest = owned_contest(request, slug)
+    refused = None  # the captions form of the entry whose captions were refused
+    if request.method == "POST":
+        refused = _entry_captions(request, contest)
+        if refused is None:
+            return redirect(request.get_full_path())  # the same filter and page
     status = request.GET.get("status") or None
     entries = video_selectors.videos_of_contest(contest=contest, status=status)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "dashboard/entries.html",
-        {"contest": contest, "page": page, "status": status, "statuses": Video.Status.choices},
+        {
+            "contest": contest,
+            "page": page,
+            "status": status,
+            "statuses": Video.Status.choices,
+            "captions_form": refused,
+        },
     )
+
+
+def _entry_captions(request, contest: Contest) -> CaptionsForm | None:
+    """Set, replace or remove an entry's captions (its row's forms on the entries page); the
+    form with its errors when refused, else None."""
+    video = video_selectors.video_of_owner(user=request.user, video_id=request.POST.get("video"))
+    if video is None or video.contest_id != contest.id:
+        raise Http404("No such video.")
+    if request.POST.get("remove"):
+        video_services.video_clear_captions(video=video)
+        messages.success(request, _("Captions removed."))
+        return None
+    form = CaptionsForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            video_services.video_set_captions(
+                video=video,
+                content=captions_read(form.cleaned_data["file"]),
+                language=form.cleaned_data["language"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)  # by field: file, language
+        else:
+            messages.success(request, _("Captions saved."))
+            return None
+    form.video_id = video.id  # which row shows the errors
+    return form
 
 
 @login_required
@@ -139,11 +181,20 @@ def video_visibility(request, video_id):
     video = video_selectors.video_of_owner(user=request.user, video_id=video_id)
     if video is None:
         raise Http404("No such video.")
-    video_services.video_set_hidden(video=video, hidden=request.POST.get("hidden") == "1")
+    hidden = request.POST.get("hidden") == "1"
+    video_services.video_set_hidden(video=video, hidden=hidden)
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect(next_url)
-    return redirect("dashboard-contest", slug=video.contest.slug)
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("dashboard-contest", args=[video.contest.slug])
+    if hidden:
+        # The message carries its own Undo form (a safe string, kept so by the messages storage).
+        undo = render_to_string(
+            "dashboard/hidden_message.html", {"video": video, "next": next_url}, request
+        )
+        messages.success(request, undo)
+    else:
+        messages.success(request, _("Entry shown."))
+    return redirect(next_url)
 
 
 @login_required

@@ -86,5 +86,12 @@ class Contest(models.Model):
         now = now or timezone.now()
         return self.starts_at <= now < self.ends_at
 
+    def state(self, now=None) -> str:
+        """The state: "soon" before it opens, "open" while it takes entries, "closed" after."""
+        now = now or timezone.now()
+        if self.is_open(now):
+            return "open"
+        return "soon" if now < self.starts_at else "closed"
+
     def public_url(self) -> str:
         return settings.WEB_URL + self.get_absolute_url()

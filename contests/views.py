@@ -18,9 +18,12 @@ from api.serializers import file_url
 from contests.forms import EntryForm
 from contests.models import Contest
 from contests.selectors import contests_open_now
-from videos import files, public_list, selectors, services
+from videos import assets, files, public_list, resumable, selectors, services
+from videos.captions import captions_label
 
 THANKS = _("Thank you! We received your video. We will email you as soon as it is ready.")
+# What video_submit takes from the entry form, besides the video file.
+ENTRY_FIELDS = ("first_name", "last_name", "email", "message", "captions", "captions_language")
 
 
 def home(request):
@@ -42,10 +45,7 @@ def contest_page(request, slug: str):
                     services.video_submit(
                         contest=contest,
                         upload=form.cleaned_data["file"],
-                        **{
-                            key: form.cleaned_data[key]
-                            for key in ("first_name", "last_name", "email", "message")
-                        },
+                        **{key: form.cleaned_data[key] for key in ENTRY_FIELDS},
                     )
                     messages.success(request, THANKS)
                     return redirect(contest)
@@ -57,12 +57,17 @@ def contest_page(request, slug: str):
             if rejection.code == "limit":
                 limit = throttles.LimitReached(rejection.message, rejection.retry_after)
     page = contest_videos_page(contest, request.GET.get("page"))
+    now = timezone.now()
     context = {
         "contest": contest,
         "form": form,
         "page": page,
-        "now": timezone.now(),
+        "now": now,
+        "state": contest.state(now),
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+        "resumable": resumable.available(),
+        "straight_to_s3": resumable.direct_available(),
+        "piece_bytes": resumable.PIECE_BYTES,
         "share_title": contest.name,
         "share_description": contest.description or contest.prize,
         "share_url": contest.public_url(),
@@ -91,8 +96,7 @@ def _as_anyone_sees_it(request, page: Page) -> bool:
 
 
 def _contest_page_for_anyone(request, context: dict) -> HttpResponse:
-    contest, now = context["contest"], context["now"]
-    state = "open" if contest.is_open(now) else "soon" if contest.starts_at > now else "closed"
+    contest, state = context["contest"], context["state"]
     html = public_list.public_list_cached(
         contest=contest,
         key=f"page:{get_language()}:{state}:{request.get_full_path()}",
@@ -118,7 +122,7 @@ def contest_videos_page(contest: Contest, asked: str | None) -> Page:
 def video_page(request, slug: str, video_id):
     video = selectors.video_visible_to(user=request.user, video_id=video_id)
     if video is None or video.contest.slug != slug:
-        raise Http404
+        return _video_gone(request, slug)
     context = {
         "video": video,
         "contest": video.contest,
@@ -128,8 +132,32 @@ def video_page(request, slug: str, video_id):
         "share_url": settings.WEB_URL + video.get_absolute_url(),
         "share_image": file_url(video.poster),
         "share_video": file_url(video.converted),
+        "captions_label": captions_label(video.captions_language),
+        # None for a hidden entry (the organizer's view): it plays the MP4 alone.
+        "stream_url": assets.stream_url(video),
+        "storyboard_url": assets.storyboard_url(video),
     }
     return render(request, "contests/video.html", context)
+
+
+def _video_gone(request, slug: str) -> HttpResponse:
+    """A hidden, deleted or unknown entry of a contest: one 404 for all (nothing tells them
+    apart), pointing to the contest, whose page is public."""
+    contest = get_object_or_404(Contest, slug=slug)
+    return render(request, "404.html", {"contest": contest}, status=404)
+
+
+def video_captions(request, slug: str, video_id):
+    """An entry's captions (WebVTT), for its page's <track>: as its page, public once the entry
+    is, and for its organizer while it is hidden."""
+    video = selectors.video_visible_to(user=request.user, video_id=video_id)
+    if video is None or video.contest.slug != slug or not video.captions:
+        raise Http404
+    response = HttpResponse(video.captions, content_type="text/vtt; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    # A hidden entry's must not stay in a shared cache once the organizer is done with it.
+    response["Cache-Control"] = "public, max-age=300" if video.is_public else "private, no-cache"
+    return response
 
 
 def media(request, path: str):

@@ -101,6 +101,15 @@ def moto_server():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def collected_static(django_test_environment):
+    """Pages (error pages included) link hashed static files, as in production: collected
+    once for the whole run, whichever test renders a page first."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def database_server():
     """The run's database server: skip (locally) or fail (CI) when it is not answering, and a
     database of the run's own for the processes tests start."""

@@ -30,6 +30,9 @@ CEILING_FPS_RANGE = (10, 60)
 BUFSIZE_FACTOR = 2
 # Interlaced input: ffmpeg's bob-weaver deinterlacer, on pictures flagged interlaced only.
 DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=interlaced"
+# A keyframe at least this often (x264 adds its own at scene cuts): the HLS stream packaged from
+# the MP4 cuts its segments at keyframes, and players start and switch renditions at segments.
+KEYFRAME_SECONDS = 6  # as Apple advises for HLS segments
 # AAC-LC: this much a channel, and at most two channels.
 AUDIO_BITRATE_PER_CHANNEL = 64_000  # bits a second
 
@@ -60,6 +63,7 @@ def video_encode_args(
     ceiling = max_video_bitrate(width, height, frame_rate)
     args = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-profile:v", "high"]
     args += ["-maxrate", str(ceiling), "-bufsize", str(ceiling * BUFSIZE_FACTOR)]
+    args += ["-force_key_frames", f"expr:gte(t,n_forced*{KEYFRAME_SECONDS})"]
     if threads:
         args += ["-threads", str(threads)]
     return args
@@ -76,9 +80,11 @@ def plan_conversion(
     max_long_side: int = 1920,
     max_short_side: int = 1080,
     threads: int = 0,
+    audio_filter: str | None = None,
 ) -> Plan:
     """How to convert `info`'s file. threads: libx264's threads (0: its own choice, 1.5 a
-    core), for a machine that runs several conversions at once."""
+    core), for a machine that runs several conversions at once. audio_filter: an -af chain
+    for the sound (loudness.audio_filter()); the sound is then re-encoded, never copied."""
     video = info.video
     if video is None:
         raise ValueError("plan_conversion() needs a video stream; probe() rejects files without")
@@ -97,6 +103,7 @@ def plan_conversion(
     audio = info.audio
     copy_audio = (
         audio is not None
+        and audio_filter is None
         and _copyable_container(info.format_name)
         and audio.codec == "aac"
         and audio.channels <= 2
@@ -133,6 +140,8 @@ def plan_conversion(
     elif copy_audio:
         args += ["-c:a", "copy"]
     else:
+        if audio_filter:
+            args += ["-af", audio_filter]
         args += audio_encode_args(audio.channels)
         if audio.channels > 2:
             args += ["-ac", "2"]

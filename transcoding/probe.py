@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import av
@@ -87,6 +87,9 @@ class MediaInfo:
     video: VideoStream | None
     audio: AudioStream | None
     streams: int = 0  # every stream in the file: pictures, sound, subtitles, data...
+    # Set by convert() on the info of what it made: the source's integrated loudness (LUFS)
+    # before it was normalized; None when it has no sound or it was not measured.
+    source_loudness: float | None = field(default=None, compare=False)
 
     @property
     def frame_rate(self) -> Fraction | None:

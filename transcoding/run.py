@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from . import loudness
 from .errors import ConversionFailed, ConversionTimeout, InvalidMedia
 from .isolated import probe_isolated
 from .limits import Budget, LimitExceeded, MediaLimits, OutputTooLarge, lower_rlimit
@@ -100,6 +101,7 @@ def convert(
     budget: Budget | None = None,
     threads: int = 0,
     warm_probe: bool = False,
+    normalize_loudness: bool = True,
 ) -> MediaInfo:
     """Convert `src` to a browser-ready MP4 at `dst` and return the probed output.
 
@@ -116,6 +118,8 @@ def convert(
     ffmpeg run of its own), else the output's first frame.
     threads: libx264's threads (0: its own choice). warm_probe: probe through this process's
     probe server (probe_isolated(warm=True)), for a long-lived worker.
+    normalize_loudness: measure the sound and bring it to loudness.TARGET_LUFS (the measuring
+    counts in the time limit); the returned info's source_loudness is what was measured.
     """
     limits = limits or MediaLimits()
     budget = budget or Budget()
@@ -127,11 +131,20 @@ def convert(
         warm=warm_probe,
         poster=poster,
     )
-    plan = plan_conversion(info, threads=threads)
     if timeout is None:
         # A length the headers do not tell may be any accepted one.
         duration = info.duration if info.duration is not None else limits.max_duration
         timeout = budget.timeout_for(duration)
+    measured, audio_filter = None, None
+    if normalize_loudness and info.audio is not None:
+        started = time.monotonic()
+        measured, audio_filter = loudness_filter(
+            src, channels=info.audio.channels, ffmpeg=ffmpeg, timeout=timeout, budget=budget
+        )
+        timeout -= time.monotonic() - started  # one time limit for the whole conversion
+        if timeout <= 0:
+            raise ConversionTimeout(TOO_SLOW, detail="the loudness measure used up the time")
+    plan = plan_conversion(info, threads=threads, audio_filter=audio_filter)
     try:
         transcode(
             src,
@@ -163,7 +176,74 @@ def convert(
         if poster is not None:
             Path(poster).unlink(missing_ok=True)
         raise
-    return output
+    return replace(output, source_loudness=measured.integrated if measured else None)
+
+
+def loudness_filter(
+    src: str | os.PathLike[str], *, channels: int, ffmpeg: str, timeout: float, budget: Budget
+) -> tuple[loudness.Loudness | None, str | None]:
+    """The sound's loudness, and the -af chain that brings it to the target (None: none)."""
+
+    def measure(chain: str | None = None) -> loudness.Loudness | None:
+        return measure_loudness(
+            src, channels=channels, chain=chain, ffmpeg=ffmpeg, timeout=timeout, budget=budget
+        )
+
+    measured = measure()
+    gain = loudness.gain_for(measured)
+    if gain is None:
+        return measured, None
+    limit = loudness.needs_limiter(measured, gain)
+    if limit:
+        gain = _limited_gain(gain, channels=channels, measure=measure)
+    return measured, loudness.audio_filter(gain, channels=channels, limit=limit)
+
+
+def _limited_gain(gain: float, *, channels: int, measure) -> float:
+    """The limiter takes loudness away with the peaks: measure what it leaves and raise the
+    gain, a few times at most. Where more gain no longer makes the sound louder (its peaks
+    carry its loudness, as a buzz's), the true-peak ceiling wins over the target, as R128
+    wants: the smaller gain that got as loud is kept."""
+    best_gain, best_loudness = gain, None
+    for _step in range(loudness.LIMITER_STEPS):
+        limited = measure(loudness.audio_filter(gain, channels=channels, limit=True))
+        if limited is None or limited.silent:
+            break
+        if best_loudness is not None and limited.integrated < best_loudness + loudness.GAINED:
+            break
+        best_gain, best_loudness = gain, limited.integrated
+        if abs(limited.integrated - loudness.TARGET_LUFS) <= loudness.TOLERANCE_LU / 2:
+            break
+        gain = loudness.refine_gain(gain, limited)
+    return best_gain
+
+
+def measure_loudness(
+    src: str | os.PathLike[str],
+    *,
+    channels: int,
+    chain: str | None = None,
+    ffmpeg: str,
+    timeout: float,
+    budget: Budget,
+) -> loudness.Loudness | None:
+    """The EBU R128 loudness of the first sound stream (after `chain`, an -af chain); None
+    when ffmpeg measured nothing (no sound could be decoded: the conversion then tells)."""
+    try:
+        log = run_ffmpeg(
+            ffmpeg,
+            loudness.measure_args(src, channels=channels, chain=chain),
+            timeout=timeout,
+            memory_bytes=budget.memory_bytes,
+            loglevel="info",
+        )
+    except ConversionTimeout:
+        raise
+    except ConversionFailed as failure:
+        if not failure.permanent:
+            raise
+        return None
+    return loudness.parse_summary(log)
 
 
 def transcode(
@@ -264,17 +344,25 @@ FFMPEG_OPTIONS = ["-nostdin", "-hide_banner", "-y", "-loglevel", "error", "-nost
 
 
 def run_ffmpeg(
-    ffmpeg: str, args: Sequence[str], *, timeout: float, memory_bytes: int | None = None
-) -> None:
+    ffmpeg: str,
+    args: Sequence[str],
+    *,
+    timeout: float,
+    memory_bytes: int | None = None,
+    loglevel: str = "error",
+    niceness: int = 0,
+) -> str:
     """Run ffmpeg with `args`, its address space limited to `memory_bytes` (RLIMIT_AS) when
-    given; raise ConversionTimeout or ConversionFailed when it fails."""
+    given, at `niceness` (0 to 19: background work gives way to what someone waits for);
+    raise ConversionTimeout or ConversionFailed when it fails. Returns the end of what it
+    logged (at `loglevel`)."""
     process = subprocess.Popen(
-        [ffmpeg, *FFMPEG_OPTIONS, *args],
+        [ffmpeg, *FFMPEG_OPTIONS, "-loglevel", loglevel, *args],  # the later -loglevel holds
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # own process group, so a timeout kills everything it started
-        preexec_fn=lambda: _limit_child(memory_bytes),
+        preexec_fn=lambda: _limit_child(memory_bytes, niceness),
     )
     stderr = _StderrTail(process, stop_on=OUT_OF_MEMORY if memory_bytes is not None else ())
     deadline = time.monotonic() + timeout
@@ -293,7 +381,7 @@ def run_ffmpeg(
     finally:
         stderr.join()
     if process.returncode == 0:
-        return
+        return stderr.text()
     raise _failure(
         process.returncode,
         stderr.text(),
@@ -381,7 +469,7 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _limit_child(memory_bytes: int | None) -> None:
+def _limit_child(memory_bytes: int | None, niceness: int = 0) -> None:
     # Runs in the child before exec. Ask Linux to SIGKILL ffmpeg if our worker dies.
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
@@ -389,6 +477,8 @@ def _limit_child(memory_bytes: int | None) -> None:
     if memory_bytes is not None:
         lower_rlimit(resource.RLIMIT_AS, memory_bytes)
     lower_rlimit(resource.RLIMIT_CORE, 0)  # a crash must not dump gigabytes on the disk
+    if niceness:
+        os.nice(niceness)
 
 
 def _probe_output(path: str | os.PathLike[str], *, max_duration: float = math.inf) -> MediaInfo:

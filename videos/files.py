@@ -1,5 +1,6 @@
 """Stored files: HTTP responses and the worker's local copies, on local disk and S3 alike."""
 
+import contextlib
 import logging
 import os
 import posixpath
@@ -68,11 +69,18 @@ def copy_to_path(field: FieldFile, path: Path) -> None:
                 shutil.copyfileobj(stored, local, length=1024 * 1024)
 
 
-# What we make, shown in the page: MP4s from the conversion, JPEG posters, re-encoded banners.
-# Any other file under /media/ (a banner stored before banners were re-encoded) is a download.
+# What we make, shown in the page: MP4s from the conversion, JPEG posters, re-encoded banners,
+# and each entry's folder (videos/assets.py): thumbnails, HLS playlists and their fMP4 files,
+# the storyboard. Any other file under /media/ (a banner stored before banners were
+# re-encoded) is a download.
 INLINE_TYPES = {
     ("videos", ".mp4"): "video/mp4",
     ("posters", ".jpg"): "image/jpeg",
+    ("entries", ".jpg"): "image/jpeg",
+    ("entries", ".m3u8"): "application/vnd.apple.mpegurl",
+    ("entries", ".mp4"): "video/mp4",
+    ("entries", ".m4s"): "video/mp4",  # a rendition's fMP4 segments, in one file
+    ("entries", ".vtt"): "text/vtt",
     ("banners", ".jpg"): "image/jpeg",
     ("banners", ".png"): "image/png",
     ("banners", ".webp"): "image/webp",
@@ -168,6 +176,30 @@ def move(storage: Storage, source: str, target: str, *, public: bool) -> bool:
     except FileNotFoundError:
         return destination.exists()
     return True
+
+
+def folder_files(storage: Storage, folder: str) -> list[str]:
+    """The names of the files in a folder of the storage ("entries/<id>/"); none when it is
+    missing. Entry folders are flat: sub-folders are not looked into."""
+    try:
+        _folders, names = storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [folder + name for name in names]
+
+
+def move_folder(storage: Storage, source: str, target: str, *, public: bool) -> list[str]:
+    """Move every file of folder `source` into folder `target` (move() each: idempotent, the
+    source names stop answering). Returns the moved files' new names."""
+    moved = []
+    for name in folder_files(storage, source):
+        destination = target + name.removeprefix(source)
+        if move(storage, name, destination, public=public):
+            moved.append(destination)
+    if not on_s3(storage):
+        with contextlib.suppress(OSError):  # left behind when empty; a file still there stays
+            os.rmdir(storage.path(source))
+    return moved
 
 
 def delete_now(stored: list[tuple[Storage, str]]) -> None:

@@ -106,7 +106,7 @@ class Video(models.Model):
             models.Index(fields=["status", "contest"]),
             models.Index(fields=["contest", "email_key"]),
             models.Index(fields=["email_key", "notified_at"]),
-            models.Index(fields=["streams_status", "streams_enqueued_at"]),  # the sweep's
+            models.Index(fields=["streams_status", "streams_enqueued_at"]),  # the stream threads'
         ]
 
     def __str__(self) -> str:
@@ -122,3 +122,26 @@ class Video(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == self.Status.READY and not self.hidden
+
+
+class PartialUpload(models.Model):
+    """A video being sent in pieces (resumable uploads, the tus protocol): the entry's checked
+    fields wait here with the bytes received so far, until the last piece makes the entry."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="+")
+    # The entry's texts as checked when the upload began: names, email, message, language.
+    fields = models.JSONField()
+    file_name = models.CharField(max_length=255)
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    # Sent by the browser straight to S3 (a multipart upload of this key), not through us.
+    key = models.CharField(max_length=300, blank=True, default="")
+    s3_upload_id = models.CharField(max_length=1024, blank=True, default="")
+    # The entry made from it, once complete (a client told nothing of it may ask again).
+    video = models.ForeignKey(Video, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.offset} of {self.length} bytes)"

@@ -90,8 +90,8 @@ def videos_unsent() -> QuerySet[Video]:
 
 def backlog() -> dict[str, int]:
     """What waits in the whole cluster, for the operator: entries to convert, how long the
-    oldest has waited, those held up by a failure on our side (a full disk, storage down), and
-    emails not sent yet, those held up by the mail server included."""
+    oldest has waited, those held up by a failure on our side (a full disk, storage down),
+    emails not sent yet, those held up by the mail server included, and streams to make."""
     waiting = videos_waiting().aggregate(
         queued=Count("id", filter=Q(status=Video.Status.QUEUED)),
         processing=Count("id", filter=Q(status=Video.Status.PROCESSING)),
@@ -104,7 +104,11 @@ def backlog() -> dict[str, int]:
     )
     oldest = waiting.pop("oldest")
     waited = round((timezone.now() - oldest).total_seconds()) if oldest else 0
-    return {**waiting, "oldest_waiting_seconds": waited, **unsent}
+    # Ready entries whose HLS stream and storyboard are still to be made (they play their MP4).
+    streams = Video.objects.filter(
+        status=Video.Status.READY, streams_status=Video.StreamsStatus.PENDING
+    ).count()
+    return {**waiting, "oldest_waiting_seconds": waited, **unsent, "streams_pending": streams}
 
 
 def backlog_reasons(*, limit: int = 3) -> list[str]:

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Max, Min, Q, Sum
@@ -29,7 +29,9 @@ from django.utils.translation import ngettext
 import transcoding
 from contests.models import Contest
 from contests.validators import validate_single_line, validate_text
-from videos import files, mail, reasons, selectors
+from transcoding import streams
+from videos import assets, files, mail, reasons, selectors
+from videos.captions import captions_check, captions_read
 from videos.limits import limit_message
 from videos.models import Video, mailbox_key
 from videos.public_list import public_list_changed
@@ -72,6 +74,8 @@ def video_submit(
     email: str,
     message: str,
     upload: UploadedFile | None,
+    captions: UploadedFile | None = None,
+    captions_language: str = "",
 ) -> Video:
     """Check an entry, store the original and queue its conversion.
 
@@ -79,39 +83,94 @@ def video_submit(
     contest is open and its organizer confirmed, the fields are clean, the participant and the
     contest are within their quotas, and the file's headers are within the media limits.
     """
+    video = _entry_checked(
+        contest=contest, first_name=first_name, last_name=last_name, email=email,
+        message=message, name=upload.name if upload else "", size=upload.size if upload else None,
+        captions=captions, captions_language=captions_language,
+    )  # fmt: skip
+    video.captions, video.captions_language = _check_captions(captions, captions_language)
+    video.original_format = _probe_upload(upload).format_name[:100]
+    upload.seek(0)
+    # Stored before the row exists, so the quota check below holds its lock only for a moment.
+    video.original.save(original_key(video), upload, save=False)
+    return _video_save(video)
+
+
+def video_submit_stored(
+    *,
+    contest: Contest,
+    video_id,
+    key: str,
+    name: str,
+    size: int,
+    first_name: str,
+    last_name: str,
+    email: str,
+    message: str,
+    captions: UploadedFile | None = None,
+    captions_language: str = "",
+) -> Video:
+    """An entry whose original the participant's browser put in the originals storage itself
+    (straight to S3, videos/resumable.py): video_submit's checks but the probe, which the
+    conversion makes. A file that is not a video fails there, with a reason and an email."""
+    video = _entry_checked(
+        contest=contest, first_name=first_name, last_name=last_name, email=email,
+        message=message, name=name, size=size,
+        captions=captions, captions_language=captions_language,
+    )  # fmt: skip
+    video.captions, video.captions_language = _check_captions(captions, captions_language)
+    video.id = video_id  # the upload's: its original is at the entry's key already
+    video.original = key
+    return _video_save(video)
+
+
+def _entry_checked(
+    *,
+    contest,
+    first_name,
+    last_name,
+    email,
+    message,
+    name,
+    size,
+    captions=None,
+    captions_language="",
+) -> Video:
+    """An unsaved entry of these fields once they pass every check made before the video is
+    read; else the first refusal (SubmissionRejected)."""
     _check_open(contest)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     email, message = (email or "").strip(), (message or "").strip()
-    _check_fields(first_name=first_name, last_name=last_name, email=email, message=message)
-    if not upload:
-        raise SubmissionRejected("invalid", _("Choose a video file to upload."), "file")
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise SubmissionRejected("too_large", too_large_message(), "file")
-    _check_quotas(contest, mailbox_key(email), upload.size)
-    info = _probe_upload(upload)
-
-    video = Video(
+    refusals = _entry_refusals(
+        contest=contest, first_name=first_name, last_name=last_name, email=email,
+        message=message, size=size, captions=captions, captions_language=captions_language,
+    )  # fmt: skip
+    if refusals:
+        raise refusals[0]
+    return Video(
         contest=contest,
         first_name=first_name,
         last_name=last_name,
         email=email,
         email_key=mailbox_key(email),
         message=message,
-        original_name=Path(upload.name or "video").name[:255],
-        original_size=upload.size,
-        original_format=info.format_name[:100],
+        original_name=Path(name or "video").name[:255],
+        original_size=size,
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        enqueued_at=timezone.now(),
     )
-    upload.seek(0)
-    # Stored before the row exists, so the quota check below holds its lock only for a moment.
-    video.original.save(_original_key(video), upload, save=False)
+
+
+def _video_save(video: Video) -> Video:
+    """Save an entry whose original is stored, and queue its conversion; the original is
+    deleted if the entry is not saved."""
+    contest = video.contest
     try:
         with transaction.atomic():
             # One submission of a contest at a time between the check and the insert, so
             # parallel uploads cannot all slip under a quota.
             Contest.objects.select_for_update().filter(id=contest.id).first()
-            _check_quotas(contest, video.email_key, upload.size)
+            _check_quotas(contest, video.email_key, video.original_size)
+            video.enqueued_at = timezone.now()
             video.save()
             transaction.on_commit(lambda: video_enqueue(video_id=video.id))
     except BaseException:
@@ -121,16 +180,70 @@ def video_submit(
         "upload received: video %s for %s, %s bytes",
         video.id,
         contest.slug,
-        upload.size,
+        video.original_size,
         extra={
             "event": "upload_received",
             "video_id": str(video.id),
             "contest": contest.slug,
-            "size": upload.size,
-            "format": info.format_name,
+            "size": video.original_size,
+            "format": video.original_format,
         },
     )
     return video
+
+
+def video_check(
+    *,
+    contest: Contest,
+    first_name: str,
+    last_name: str,
+    email: str,
+    message: str,
+    size: int | None,
+    captions: UploadedFile | None = None,
+    captions_language: str = "",
+) -> dict[str, list[str]]:
+    """What video_submit would refuse before it reads the video, for every field at once, so
+    a participant hears of a typo before sending a large file. Raises SubmissionRejected when
+    the contest takes no entries; returns the messages by field, empty when all is well."""
+    _check_open(contest)
+    refusals = _entry_refusals(
+        contest=contest,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+        email=(email or "").strip(),
+        message=(message or "").strip(),
+        size=size,
+        captions=captions,
+        captions_language=captions_language,
+    )
+    errors: dict[str, list[str]] = {}
+    for refusal in refusals:
+        errors.setdefault(refusal.field or "non_field_errors", []).append(refusal.message)
+    return errors
+
+
+def _entry_refusals(
+    *, contest, first_name, last_name, email, message, size, captions, captions_language
+) -> list[SubmissionRejected]:
+    """Every refusal of an entry's fields and size, in the order video_submit reports them."""
+    refusals = _field_refusals(
+        first_name=first_name, last_name=last_name, email=email, message=message
+    )
+    if size is None:
+        refusals.append(SubmissionRejected("invalid", _("Choose a video file to upload."), "file"))
+    elif size > settings.MAX_UPLOAD_BYTES:
+        refusals.append(SubmissionRejected("too_large", too_large_message(), "file"))
+    try:
+        _check_captions(captions, captions_language)
+    except SubmissionRejected as refusal:
+        refusals.append(refusal)
+    if not refusals:  # the quotas count only a valid address and a size within the limit
+        try:
+            _check_quotas(contest, mailbox_key(email), size)
+        except SubmissionRejected as refusal:
+            refusals.append(refusal)
+    return refusals
 
 
 def _when(moment) -> str:
@@ -159,15 +272,18 @@ def _check_open(contest: Contest) -> None:
         )
 
 
-def _check_fields(*, first_name: str, last_name: str, email: str, message: str) -> None:
+def _field_refusals(
+    *, first_name: str, last_name: str, email: str, message: str
+) -> list[SubmissionRejected]:
+    """The first refusal of each text field."""
+    found: dict[str, str] = {}
     if not first_name:
-        raise SubmissionRejected("invalid", _("Enter your first name."), "first_name")
+        found["first_name"] = _("Enter your first name.")
     if not last_name:
-        raise SubmissionRejected("invalid", _("Enter your last name."), "last_name")
-    if len(first_name) > 100 or len(last_name) > 100:
-        raise SubmissionRejected(
-            "invalid", _("Names can have at most 100 characters."), "first_name"
-        )
+        found["last_name"] = _("Enter your last name.")
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value) > 100:
+            found.setdefault(field, _("Names can have at most 100 characters."))
     for field, value, validate in (
         ("first_name", first_name, validate_single_line),
         ("last_name", last_name, validate_single_line),
@@ -177,15 +293,28 @@ def _check_fields(*, first_name: str, last_name: str, email: str, message: str) 
         try:
             validate(value)
         except ValidationError as error:
-            raise SubmissionRejected("invalid", error.messages[0], field) from None
+            found.setdefault(field, error.messages[0])
     try:
         validate_email(email)
     except ValidationError:
-        raise SubmissionRejected("invalid", _("Enter a valid email address."), "email") from None
+        found.setdefault("email", _("Enter a valid email address."))
     if len(message) > 2000:
-        raise SubmissionRejected(
-            "invalid", _("The message can have at most 2000 characters."), "message"
-        )
+        found.setdefault("message", _("The message can have at most 2000 characters."))
+    order = ("first_name", "last_name", "email", "message")
+    return [SubmissionRejected("invalid", found[field], field) for field in order if field in found]
+
+
+def _check_captions(upload: UploadedFile | None, language: str) -> tuple[str, str]:
+    """Captions sent with the entry (optional), judged as the organizer's are; the WebVTT and
+    its language, or empty ones without a file."""
+    if not upload:
+        return "", ""
+    try:
+        return captions_check(content=captions_read(upload), language=language)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        form_field = {"file": "captions", "language": "captions_language"}[field]
+        raise SubmissionRejected("invalid", messages[0], form_field) from None
 
 
 def _check_quotas(contest: Contest, email_key: str, size: int) -> None:
@@ -267,7 +396,7 @@ def _probe_path(path: str) -> transcoding.MediaInfo:
         raise SubmissionRejected(code, _(error.reason), "file") from None
 
 
-def _original_key(video: Video) -> str:
+def original_key(video: Video) -> str:
     suffix = Path(video.original_name).suffix.lower()
     suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ""
     return f"originals/{video.id}{suffix}"
@@ -554,7 +683,7 @@ def _convert_in(scratch: Path, video: Video) -> None:
     output = scratch / "video.mp4"
     poster = scratch / "poster.jpg"
     info = transcoding.convert(
-        _original_path(scratch, video),
+        _local_path(video.original, scratch / "original"),
         output,
         poster=poster,  # from the original, by the probe's bounded child
         ffmpeg=transcoding.find_ffmpeg(settings.FFMPEG),
@@ -565,9 +694,18 @@ def _convert_in(scratch: Path, video: Video) -> None:
         warm_probe=True,  # this worker process keeps a probe server: no Python start a job
     )
 
+    thumbnails = scratch / "thumbnails"
+    thumbnails.mkdir()
+    names = _thumbnails(video, poster, thumbnails)
+
     # Deterministic keys: a second run overwrites the same objects instead of adding new ones.
     _store_finished(video.converted, f"videos/{video.id}.mp4", output)
     _store_finished(video.poster, f"posters/{video.id}.jpg", poster)
+    # Public: a hidden entry's is moved at the end. Without thumbnails, none yet: the stream
+    # job tries them again, as for an entry converted before there were any.
+    video.assets = assets.folder_for(video) if names else ""
+    for name in names:
+        _store_in(video.converted.storage, video.assets + name, thumbnails / name)
     video.duration = info.duration
     video.width = info.video.display_width if info.video else None
     video.height = info.video.display_height if info.video else None
@@ -588,6 +726,11 @@ def _convert_in(scratch: Path, video: Video) -> None:
                 duration=video.duration,
                 width=video.width,
                 height=video.height,
+                assets=video.assets,
+                loudness=info.source_loudness,
+                streams_status=Video.StreamsStatus.PENDING,
+                streams_attempts=0,
+                streams_enqueued_at=None,  # due: a worker's stream thread makes them
                 failure_reason="",
                 last_error="",
                 claimed_until=None,
@@ -603,15 +746,29 @@ def _convert_in(scratch: Path, video: Video) -> None:
     video.status = Status.READY
 
 
-def _original_path(scratch: Path, video: Video) -> Path:
-    """The original as a local file: read where it is on a local disk (ffmpeg only reads it),
-    else a copy in the scratch folder."""
+def _thumbnails(video: Video, poster: Path, folder: Path) -> list[str]:
+    """The gallery's thumbnails of the poster; none when they cannot be made (the gallery
+    then shows the poster itself): an entry is never held back for them."""
     try:
-        return Path(video.original.storage.path(video.original.name))
+        return streams.make_thumbnails(poster, folder, widths=assets.THUMBNAIL_WIDTHS)
+    except (transcoding.TranscodingError, OSError) as error:
+        logger.warning(
+            "no thumbnails for video %s: %s",
+            video.id,
+            error,
+            extra={"event": "thumbnails_failed", "video_id": str(video.id)},
+        )
+        return []
+
+
+def _local_path(field, copy: Path) -> Path:
+    """A stored file as a local file: read where it is on a local disk (ffmpeg only reads it),
+    else copied to `copy` in the scratch folder."""
+    try:
+        return Path(field.storage.path(field.name))
     except NotImplementedError:  # S3: no local path
-        source = scratch / "original"
-        files.copy_to_path(video.original, source)
-        return source
+        files.copy_to_path(field, copy)
+        return copy
 
 
 class _FinishedFile(File):
@@ -625,6 +782,13 @@ class _FinishedFile(File):
 def _store_finished(field, name: str, path: Path) -> None:
     with open(path, "rb") as handle:
         field.save(name, _FinishedFile(handle), save=False)
+
+
+def _store_in(storage, name: str, path: Path) -> None:
+    with open(path, "rb") as handle:
+        stored = storage.save(name, _FinishedFile(handle))
+    if stored != name:  # a storage that renames instead of overwriting would break the links
+        raise OSError(f"the storage stored {name} as {stored}")
 
 
 def _retry_database(write, *, seconds: float) -> None:
@@ -711,9 +875,14 @@ def _our_setback(video: Video, error: Exception) -> Video:
 
 def _remove_outputs(video: Video) -> None:
     """What a failed attempt may have half-written to public storage (a full disk)."""
-    for name in (f"videos/{video.id}.mp4", f"posters/{video.id}.jpg"):
+    storage = video.converted.storage
+    folder = assets.folder_for(video)
+    names = [f"videos/{video.id}.mp4", f"posters/{video.id}.jpg"]
+    names += files.folder_files(storage, folder)
+    names += files.folder_files(storage, files.HIDDEN_PREFIX + folder)
+    for name in names:
         try:
-            video.converted.storage.delete(name)
+            storage.delete(name)
         except Exception:
             logger.exception("could not remove %s", name)
 
@@ -730,6 +899,181 @@ def _video_release(video: Video, *, pause: float | None = None) -> float:
         available_at=now + timedelta(seconds=pause),
     )
     return pause
+
+
+# ---------------------------------------------------------------- streams
+
+Streams = Video.StreamsStatus
+# A stream job that failed this often, or for good, leaves the entry on its MP4 alone.
+STREAMS_MAX_ATTEMPTS = 3
+STREAMS_SLOT = "streams-slot-{number}"  # the shared cache's keys of the running stream jobs
+
+
+def _streams_slot_take() -> str | None:
+    """One of the settings.STREAMS_AT_ONCE places for a running stream job, cluster-wide (in
+    the shared cache), or None when all are taken. A dead worker's place frees itself when
+    its job could no longer be running."""
+    for number in range(settings.STREAMS_AT_ONCE):
+        key = STREAMS_SLOT.format(number=number)
+        if cache.add(key, "1", timeout=settings.JOB_MAX_SECONDS):
+            return key
+    return None
+
+
+def _conversions_waiting() -> bool:
+    """An entry waits for a worker now (not one pausing before a retry)."""
+    return Video.objects.filter(
+        Q(available_at__isnull=True) | Q(available_at__lte=timezone.now()),
+        status=Status.QUEUED,
+    ).exists()
+
+
+def _streams_due(now) -> Q:
+    """Pending streams that nobody is making: never taken, or taken so long ago that the job
+    could no longer be running (its worker died, or it failed for a reason that may pass)."""
+    return Q(status=Status.READY, streams_status=Streams.PENDING) & (
+        Q(streams_enqueued_at__isnull=True)
+        | Q(streams_enqueued_at__lt=now - timedelta(seconds=settings.STREAMS_RESEND_SECONDS))
+    )
+
+
+def videos_streams_backfill() -> int:
+    """Give the ready entries converted before streams existed a stream, storyboard and
+    thumbnails: they become pending, and the workers make them one after another."""
+    return Video.objects.filter(status=Status.READY, streams_status=Streams.NONE).update(
+        streams_status=Streams.PENDING, streams_attempts=0, streams_enqueued_at=None
+    )
+
+
+def streams_make_next() -> bool:
+    """Make the streams of the ready entry that has waited longest for them. Each worker's
+    stream thread calls this, outside the job queue, so that a stream job never holds a
+    place a conversion needs. True when it made some."""
+    due = Video.objects.filter(_streams_due(timezone.now()))
+    spent = due.filter(streams_attempts__gte=STREAMS_MAX_ATTEMPTS)
+    if spent.exists():  # read first: an idle thread writes nothing
+        spent.update(streams_status=Streams.FAILED)
+    video_id = due.order_by("finished_at").values_list("id", flat=True).first()
+    return video_id is not None and video_make_streams(video_id=video_id)
+
+
+def video_make_streams(*, video_id) -> bool:
+    """Make a ready entry's HLS stream (its MP4 packaged, plus a smaller rendition) and its
+    storyboard, and store them in its folder. True when this call made them.
+
+    Only for a ready entry whose streams are pending and not being made: a second call, once
+    they are made or while they are, does nothing. It gives way (False, the entry stays due)
+    while conversions wait or STREAMS_AT_ONCE stream jobs run cluster-wide: a participant
+    waits for a conversion, while the entry plays its MP4 until its stream is made, and for
+    good if it fails: a permanent failure, or STREAMS_MAX_ATTEMPTS, marks the streams failed;
+    a temporary one is due again after STREAMS_RESEND_SECONDS.
+    """
+    slot = None if _conversions_waiting() else _streams_slot_take()
+    if slot is None:  # conversions are waiting, or enough stream jobs are running
+        return False
+    try:
+        return _video_make_streams(video_id)
+    finally:
+        cache.delete(slot)
+
+
+def _video_make_streams(video_id) -> bool:
+    now = timezone.now()
+    claimed = (
+        Video.objects.filter(_streams_due(now), id=video_id)
+        .filter(streams_attempts__lt=STREAMS_MAX_ATTEMPTS)
+        .update(streams_attempts=F("streams_attempts") + 1, streams_enqueued_at=now)
+    )
+    if not claimed:
+        return False
+    video = Video.objects.select_related("contest").get(id=video_id)
+    log = {"video_id": str(video.id), "contest": video.contest.slug}
+    started = time.monotonic()
+    settings.SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{video.id}-streams-", dir=settings.SCRATCH_DIR))
+    try:
+        made = _make_streams_in(scratch, video)
+    except (transcoding.TranscodingError, SoftTimeLimitExceeded) as error:
+        permanent = getattr(error, "permanent", False)
+        reason = getattr(error, "reason", "") or "the task's time limit"
+        gave_up = permanent or video.streams_attempts >= STREAMS_MAX_ATTEMPTS
+        if gave_up:
+            Video.objects.filter(id=video.id, streams_status=Streams.PENDING).update(
+                streams_status=Streams.FAILED
+            )
+        logger.warning(
+            "streams not made: video %s, attempt %s: %s",
+            video.id,
+            video.streams_attempts,
+            reason,
+            extra={
+                "event": "streams_failed",
+                **log,
+                "reason": reason,
+                "permanent": permanent,
+                "gave_up": gave_up,
+                "detail": getattr(error, "detail", "")[-2000:],
+            },
+        )
+        return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    logger.info(
+        "streams made: video %s, %s renditions, in %.2f s",
+        video.id,
+        len(made.renditions),
+        time.monotonic() - started,
+        extra={
+            "event": "streams_made",
+            **log,
+            "renditions": [rendition.height for rendition in made.renditions],
+            "seconds": round(time.monotonic() - started, 2),
+        },
+    )
+    return True
+
+
+def _make_streams_in(scratch: Path, video: Video) -> streams.Streams:
+    source = _local_path(video.converted, scratch / "video.mp4")
+    made_dir = scratch / "streams"
+    made_dir.mkdir()
+    budget = conversion_budget()
+    made = streams.make_streams(
+        source,
+        made_dir,
+        ffmpeg=transcoding.find_ffmpeg(settings.FFMPEG),
+        timeout=budget.timeout_for(video.duration or settings.MAX_DURATION_SECONDS),
+        memory_bytes=budget.memory_bytes,
+        threads=settings.FFMPEG_THREADS,
+    )
+    names = list(made.files)
+    if not video.assets and video.poster:  # converted before entries had thumbnails
+        poster = scratch / "poster.jpg"
+        files.copy_to_path(video.poster, poster)
+        # A failure here fails the job (the entry is due again later): the folder is set only
+        # with its thumbnails in it.
+        names += streams.make_thumbnails(poster, made_dir, widths=assets.THUMBNAIL_WIDTHS)
+    storage = video.converted.storage
+    folder = video.assets or (files.HIDDEN_PREFIX if video.hidden else "") + assets.folder_for(
+        video
+    )
+    for name in names:
+        _store_in(storage, folder + name, made_dir / name)
+
+    with transaction.atomic():
+        public_list_changed(contest_id=video.contest_id)  # the API's list shows stream_url
+        row = Video.objects.select_for_update().filter(id=video.id).first()
+        if row is None or row.status != Status.READY:  # deleted meanwhile
+            files.delete_now([(storage, folder + name) for name in names])
+            return made
+        if row.assets and row.assets != folder:  # hidden or shown while the stream was made
+            files.move_folder(
+                storage, folder, row.assets, public=not row.assets.startswith(files.HIDDEN_PREFIX)
+            )
+        Video.objects.filter(id=video.id).update(
+            streams_status=Streams.READY, assets=row.assets or folder
+        )
+    return made
 
 
 # ---------------------------------------------------------------- notify
@@ -791,18 +1135,22 @@ def participant_notify(*, video_id) -> bool:
             "video_url": settings.WEB_URL + video.get_absolute_url(),
             "contest_url": video.contest.public_url(),
             "failure_reason": translation.gettext(video.failure_reason),
+            "poster_url": _email_poster_url(video),
         }
         if video.status == Status.READY:
             subject = _("Your video for “%(contest)s” is ready") % {"contest": video.contest.name}
             body = render_to_string("videos/email/ready.txt", context)
+            html = render_to_string("videos/email/ready.html", context)
         else:
             subject = _("We could not convert your video for “%(contest)s”") % {
                 "contest": video.contest.name
             }
             body = render_to_string("videos/email/failed.txt", context)
-    message = EmailMessage(
+            html = render_to_string("videos/email/failed.html", context)
+    message = EmailMultiAlternatives(
         subject, body, to=[video.email], headers={"Message-ID": mail.message_id(video)}
     )
+    message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception as error:
@@ -831,6 +1179,15 @@ def participant_notify(*, video_id) -> bool:
         },
     )
     return True
+
+
+def _email_poster_url(video: Video) -> str | None:
+    """The picture of a ready email: the public thumbnail (else the poster) as an absolute URL;
+    none for an entry that is not public, whose files are private."""
+    if not video.is_public or not video.poster:
+        return None
+    url = assets.thumbnail_urls(video).get(640) or video.poster.url
+    return settings.WEB_URL + url if url.startswith("/") else url
 
 
 def _notify_later(video: Video, error: Exception) -> None:
@@ -908,10 +1265,32 @@ def video_set_hidden(*, video: Video, hidden: bool) -> Video:
         Video.objects.filter(id=video.id).update(hidden=hidden, **names)
     # Both ways: a shown file's cached copies, and the "not found" CloudFront keeps for a while.
     public_names = [name.removeprefix(files.HIDDEN_PREFIX) for name in names.values()]
+    folder = names.get("assets")
+    if folder:  # one wildcard for the folder's files, however many
+        public_names[public_names.index(folder.removeprefix(files.HIDDEN_PREFIX))] += "*"
     files.cdn_forget(video.converted.storage, public_names)
     video.hidden = hidden
     for field, name in names.items():
         setattr(video, field, name)
+    return video
+
+
+def video_set_captions(*, video: Video, content: bytes, language: str) -> Video:
+    """Set or replace an entry's captions from the bytes of a WebVTT or SRT file, stored as
+    WebVTT (videos.captions). Raises ValidationError by field (`file`, `language`)."""
+    text, language = captions_check(content=content, language=language)
+    return _video_captions_store(video, text, language)
+
+
+def video_clear_captions(*, video: Video) -> Video:
+    return _video_captions_store(video, "", "")
+
+
+def _video_captions_store(video: Video, text: str, language: str) -> Video:
+    with transaction.atomic():
+        public_list_changed(contest_id=video.contest_id)  # the API's list shows captions_url
+        Video.objects.filter(id=video.id).update(captions=text, captions_language=language)
+    video.captions, video.captions_language = text, language
     return video
 
 
@@ -923,7 +1302,7 @@ def video_files_settle(*, video_id) -> bool:
         row = Video.objects.select_for_update().filter(id=video_id).first()
         if row is None:
             return False
-        current = [row.converted.name, row.poster.name]
+        current = [row.converted.name, row.poster.name, row.assets]
         if all(name.startswith(files.HIDDEN_PREFIX) == row.hidden for name in current if name):
             return False
         names = _video_files_place(row, public=not row.hidden)
@@ -938,9 +1317,17 @@ def video_files_settle(*, video_id) -> bool:
 
 
 def _video_files_place(video: Video, *, public: bool) -> dict[str, str]:
-    """Move the entry's MP4 and poster to their public names (videos/<id>.mp4) or under
-    hidden/ (hidden/videos/<id>.mp4); returns the fields' new names."""
+    """Move the entry's MP4, poster and folder to their public names (videos/<id>.mp4,
+    entries/<id>/) or under hidden/ (hidden/videos/<id>.mp4); returns the fields' new names."""
     names = {}
+    if video.assets:
+        public_folder = video.assets.removeprefix(files.HIDDEN_PREFIX)
+        hidden_folder = files.HIDDEN_PREFIX + public_folder
+        source, target = (
+            (hidden_folder, public_folder) if public else (public_folder, hidden_folder)
+        )
+        files.move_folder(video.converted.storage, source, target, public=public)
+        names["assets"] = target
     for field in ("converted", "poster"):
         stored = getattr(video, field)
         if not stored.name:
@@ -965,14 +1352,17 @@ SWEEP_LOCK = "videos:sweep"
 
 
 def upkeep_sweep() -> dict[str, int] | None:
-    """videos_requeue_stale, once per sweep_seconds for the whole cluster.
+    """videos_requeue_stale, and the expiry of resumable uploads nobody finished, once per
+    sweep_seconds for the whole cluster.
 
     Every worker runs a sweeper; the first to take the lock in the shared cache sweeps, the
     others skip this round. Returns the counts, or None when another worker had the turn.
     """
     if not cache.add(SWEEP_LOCK, "1", timeout=max(1, settings.SWEEP_SECONDS - 1)):
         return None
-    return videos_requeue_stale()
+    from videos.resumable import uploads_expire
+
+    return {**videos_requeue_stale(), "uploads_expired": uploads_expire()}
 
 
 def videos_requeue_stale(*, now=None) -> dict[str, int]:
@@ -1033,11 +1423,15 @@ def _send_unsent_emails(now) -> int:
 
 
 def video_stored_files(video: Video) -> list[tuple]:
-    return [
+    stored = [
         (field.storage, field.name)
         for field in (video.original, video.converted, video.poster)
         if field
     ]
+    if video.assets:
+        storage = video.converted.storage
+        stored += [(storage, name) for name in files.folder_files(storage, video.assets)]
+    return stored
 
 
 def upload_too_large(content_length: str | None) -> bool:

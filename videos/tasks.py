@@ -17,6 +17,8 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 # ffmpeg has at most settings.CONVERT_TIMEOUT; the task gets a margin for copying files.
 CONVERT_SOFT_LIMIT = settings.CONVERT_TIMEOUT + 120
 CONVERT_HARD_LIMIT = settings.JOB_MAX_SECONDS
+# How often an idle stream thread looks for a ready entry without its stream.
+STREAMS_LOOK_SECONDS = 2
 
 
 @shared_task(
@@ -40,6 +42,16 @@ def convert_video(self, video_id: str) -> None:
         raise self.retry(countdown=come_back)
 
 
+@shared_task(soft_time_limit=CONVERT_SOFT_LIMIT, time_limit=CONVERT_HARD_LIMIT)
+def make_streams(video_id: str) -> None:
+    """Streams are made by each worker's stream thread, never on the job queue. This task
+    stays for messages already queued; what it leaves, the thread makes."""
+    try:
+        services.video_make_streams(video_id=video_id)
+    except DATABASE_DOWN:
+        close_old_connections()
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def notify_participant(video_id: str) -> None:
     """Emails are sent by the worker that finished the entry, and again by the sweeper, never
@@ -57,8 +69,13 @@ def requeue_stale_videos() -> dict:
 def start_sweeper(**kwargs) -> None:
     """Each worker sweeps in a thread of its main process, never queued behind conversions; a
     lock in the shared cache lets one sweep run per interval for the whole cluster. A worker
-    that starts sweeps at once: it picks up what a dead one left behind."""
+    that starts sweeps at once: it picks up what a dead one left behind.
+
+    Another thread makes the ready entries' streams, one at a time and at the lowest CPU
+    priority: on the job queue a stream job held a place (and a prefetched message) that the
+    next conversion then waited for."""
     threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
+    threading.Thread(target=_make_streams_forever, name="streams", daemon=True).start()
 
 
 def _log_backlog() -> None:
@@ -72,6 +89,20 @@ def _log_backlog() -> None:
         counts,
         extra={"event": "backlog", **counts},
     )
+
+
+def _make_streams_forever() -> None:
+    while True:
+        pause = 0
+        try:
+            if not services.streams_make_next():  # nothing due, or conversions go first
+                pause = STREAMS_LOOK_SECONDS
+        except Exception:  # the entry is due again later; the database may be down
+            logger.exception("stream job failed", extra={"event": "streams_job_failed"})
+            pause = settings.SWEEP_SECONDS
+        finally:
+            close_old_connections()
+        time.sleep(pause)
 
 
 def _sweep_forever() -> None:

@@ -100,7 +100,9 @@ def test_an_avi_upload_becomes_an_mp4_on_s3_and_an_ses_email(deployment, moto_se
         lambda: sent_through_ses(moto_server, "pat@example.com"), 60, "the SES email"
     )
     assert "is ready" in message["Subject"]
-    assert f"{service.url}/cloud-fest/videos/{video_id}/" in message.get_body().get_content()
+    assert (
+        f"{service.url}/cloud-fest/videos/{video_id}/" in message.get_body(("plain",)).get_content()
+    )
 
     link = organizer.get(f"{service.url}/api/v1/videos/{video_id}/original", allow_redirects=False)
     assert link.status_code == 302

@@ -15,7 +15,7 @@ import transcoding
 from config import storage
 from config.loader import ConfigError
 from tests.aws.conftest import configure
-from videos import files, services
+from videos import assets, files, services
 from videos.models import Video
 
 MB = 1024 * 1024
@@ -51,7 +51,8 @@ def test_an_entry_goes_to_the_bucket_and_its_mp4_is_served_by_cloudfront(
     assert services.video_convert(video_id=video.id).status == "ready"
     video.refresh_from_db()
     assert keys(s3, bucket) == {
-        f"originals/{video.id}.avi", f"videos/{video.id}.mp4", f"posters/{video.id}.jpg"
+        f"originals/{video.id}.avi", f"videos/{video.id}.mp4", f"posters/{video.id}.jpg",
+        f"entries/{video.id}/thumb-320.jpg", f"entries/{video.id}/thumb-640.jpg",
     }  # fmt: skip
     assert video.converted.url == f"https://d111abcdef8.cloudfront.net/videos/{video.id}.mp4"
     assert video.poster.url == f"https://d111abcdef8.cloudfront.net/posters/{video.id}.jpg"
@@ -60,6 +61,35 @@ def test_an_entry_goes_to_the_bucket_and_its_mp4_is_served_by_cloudfront(
     mp4 = tmp_path / "out.mp4"
     s3.download_file(bucket, f"videos/{video.id}.mp4", str(mp4))
     assert transcoding.probe(mp4).video.codec == "h264"
+
+
+def test_an_entrys_stream_is_stored_with_its_types_and_follows_it_when_hidden(
+    use_storages, s3, bucket, contest, clips
+):
+    use_storages(s3_url=bucket, cf_url="d111abcdef8")
+    video = submit(contest, clips[".avi"])
+    services.video_convert(video_id=video.id)
+    assert services.video_make_streams(video_id=video.id)
+    video.refresh_from_db()
+    folder = f"entries/{video.id}/"
+    stored = {key for key in keys(s3, bucket) if key.startswith(folder)}
+    assert {folder + "master.m3u8", folder + "storyboard.vtt", folder + "storyboard.jpg"} <= stored
+    types = {
+        key.rsplit(".", 1)[1]: s3.head_object(Bucket=bucket, Key=key)["ContentType"]
+        for key in stored
+    }
+    assert types == {
+        "m3u8": "application/vnd.apple.mpegurl",
+        "m4s": "video/mp4",
+        "vtt": "text/vtt",
+        "jpg": "image/jpeg",
+    }
+    assert assets.stream_url(video) == f"https://d111abcdef8.cloudfront.net/{folder}master.m3u8"
+
+    services.video_set_hidden(video=video, hidden=True)
+    assert not any(key.startswith(folder) for key in keys(s3, bucket))
+    hidden = {key for key in keys(s3, bucket) if key.startswith("hidden/" + folder)}
+    assert {key.removeprefix("hidden/") for key in hidden} == stored
 
 
 @pytest.mark.parametrize(

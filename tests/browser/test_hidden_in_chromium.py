@@ -27,7 +27,7 @@ def test_a_hidden_entry_stops_playing_for_visitors_and_plays_for_its_organizer( 
     visitor = new_page(browser)
     upload_watching_progress(visitor, service, "hidden-shorts", clip, "kim@example.com", ENGLISH)
     (email,) = service.wait_until(lambda: service.emails_to("kim@example.com"), 120, "the email")
-    page_url = LINK.search(email.get_content()).group(1)
+    page_url = LINK.search(email.get_body(("plain",)).get_content()).group(1)
 
     visitor.goto(page_url)
     assert video_plays(visitor) > 0.5

@@ -221,7 +221,13 @@ def test_sign_up_log_in_and_upload_through_the_tls_proxy(site, tmp_path):
         return page if "Videos (1)" in page.text else None
 
     page = service.wait_until(ready_page, 120, "the video to be converted")
-    video = participant.get(base + re.search(r'<source src="([^"]+)"', page.text)[1], timeout=30)
+    # The gallery links each entry's page, which plays the MP4.
+    entry_page = participant.get(
+        base + re.search(r'<a class="watch" href="([^"]+)"', page.text)[1], timeout=30
+    )
+    video = participant.get(
+        base + re.search(r'<source src="([^"]+)"', entry_page.text)[1], timeout=30
+    )
     assert video.status_code == 200 and video.headers["Content-Type"] == "video/mp4"
     assert video.content[4:8] == b"ftyp"
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
@@ -300,12 +306,14 @@ def test_the_pages_work_in_chromium_under_the_policy(site, chromium, tmp_path):
     visitor.get_by_label("First name").fill("Ana")
     visitor.get_by_label("Last name").fill("Diaz")
     visitor.get_by_label("Email").fill("ana@example.com")
-    visitor.locator("input[type=file]").set_input_files(str(clip))
+    visitor.locator("input[name=file]").set_input_files(str(clip))
     visitor.get_by_role("button", name="Upload video").click()  # site.js sends it, with progress
     visitor.wait_for_selector(".upload-result.ok", timeout=60_000)
 
     organizer.wait_for_selector(".state-ready", timeout=120_000)  # site.js polls the states
     visitor.goto(f"{base}/browser-cup/")
+    visitor.locator(".videos a").first.click()  # the gallery links the entry's page
+    visitor.wait_for_selector("video.player")
     width = visitor.evaluate(
         """() => new Promise((done) => {
              const video = document.querySelector("video");
@@ -316,7 +324,6 @@ def test_the_pages_work_in_chromium_under_the_policy(site, chromium, tmp_path):
            })"""
     )
     assert width == 320
-    visitor.locator(".videos a").first.click()
     visitor.context.grant_permissions(["clipboard-read", "clipboard-write"])
     visitor.get_by_role("button", name="Copy link").click()
     visitor.wait_for_selector("text=Copied!")

@@ -76,7 +76,7 @@ def test_flv_wmv_and_avi_uploads_become_mp4s_and_emails(service, organizer, tmp_
     for address, video_id in sent.items():
         (message,) = service.emails_to(address)
         assert "is ready" in message["Subject"]
-        link = LINK.search(message.get_content()).group(1)
+        link = LINK.search(message.get_body(("plain",)).get_content()).group(1)
         assert video_id in link
         page = requests.get(link)
         assert page.status_code == 200
@@ -91,6 +91,17 @@ def test_flv_wmv_and_avi_uploads_become_mp4s_and_emails(service, organizer, tmp_
         part = requests.get(video["video_url"], headers={"Range": "bytes=0-99"})
         assert part.status_code == 206 and len(part.content) == 100
         assert requests.get(video["poster_url"]).content[:2] == b"\xff\xd8"
+
+    # The worker's stream thread makes every ready entry's HLS stream, no job message needed.
+    def streams_made() -> bool:
+        entries = [organizer.get(f"{service.url}/api/v1/videos/{v}").json() for v in sent.values()]
+        return all(entry["streams_status"] == "ready" for entry in entries)
+
+    service.wait_until(streams_made, 120, "the three streams")
+    for video_id in sent.values():
+        stream = requests.get(f"{service.url}/api/v1/videos/{video_id}").json()["stream_url"]
+        playlist = requests.get(stream)
+        assert playlist.status_code == 200 and playlist.text.startswith("#EXTM3U")
 
     public = requests.get(f"{service.url}/api/v1/contests/open-film-fest/videos").json()
     assert public["count"] == 3
@@ -110,7 +121,7 @@ def test_a_broken_upload_fails_cleanly_and_the_participant_learns_why(service, o
     assert "could not convert" in message["Subject"]
     entry = organizer.get(f"{service.url}/api/v1/videos/{video_id}").json()
     assert entry["status"] == "failed" and entry["failure_reason"]
-    assert entry["failure_reason"] in message.get_content()
+    assert entry["failure_reason"] in message.get_body(("plain",)).get_content()
     assert requests.get(f"{service.url}/api/v1/videos/{video_id}").status_code == 404
     # The worker is still fine: the next upload converts.
     ok = upload(service, make_clip(tmp_path / "after.flv"), "after@example.com")

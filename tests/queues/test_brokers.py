@@ -87,7 +87,7 @@ def test_an_upload_is_converted_and_one_email_arrives(broker, request, tmp_path)
 
     message = one_email(service, f"{broker}@example.com")
     assert "is ready" in message["Subject"]
-    assert f"/videos/{video_id}/" in message.get_content()
+    assert f"/videos/{video_id}/" in message.get_body(("plain",)).get_content()
     assert status(service, video_id) == "ready"
 
 

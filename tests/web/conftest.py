@@ -1,17 +1,10 @@
 """Browsers for the HTML pages: anonymous, Alice (the organizer) and Bob (another organizer)."""
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from tests.media import make_clip
 from tests.web.helpers import make_contest
-
-
-@pytest.fixture(scope="session", autouse=True)
-def collected_static(django_test_environment):
-    """The pages link hashed static files, as in production: collect them once."""
-    call_command("collectstatic", "--noinput", verbosity=0)
 
 
 def logged_in(user) -> Client:

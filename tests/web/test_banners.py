@@ -188,3 +188,14 @@ def test_a_banner_stored_before_re_encoding_is_sent_as_a_download(client, db):
     assert served["Content-Type"] == "application/octet-stream"
     assert served["Content-Disposition"] == 'attachment; filename="old-1234.pdf"'
     assert served["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "language, advice",
+    [("en", "best 1920 × 640 pixels"), ("es", "mejor 1920 × 640 píxeles")],
+)
+def test_the_form_says_what_banner_fits_the_page(alice_client, settings, language, advice):
+    settings.BANNER_SIDE = 1920
+    page = alice_client.get("/dashboard/contests/new/", HTTP_ACCEPT_LANGUAGE=language)
+    assert advice in page.content.decode()
+    assert "aria-describedby" in page.content.decode().split('name="banner"')[1].split(">")[0]

@@ -3,7 +3,7 @@
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from tests.web.helpers import many_ready_videos, ready_video, video_with_original
+from tests.web.helpers import html, many_ready_videos, ready_video, video_with_original
 from videos.models import Video
 
 ENTRIES = "/dashboard/contests/summer-shorts/"
@@ -85,6 +85,46 @@ def test_hiding_never_sends_back_to_another_site(alice_client, contest):
         f"/dashboard/videos/{video.id}/visibility", {"hidden": "1", "next": "https://evil.test/"}
     )
     assertRedirects(response, ENTRIES)
+
+
+def undo_form(page: str) -> str:
+    return page.split('<form method="post" action="', 1)[1].split("</form>", 1)[0]
+
+
+def test_hiding_says_so_with_an_undo_that_shows_the_entry_again(alice_client, client, contest):
+    video = ready_video(contest, 0)
+    back = f"{ENTRIES}?status=ready"
+    response = alice_client.post(
+        f"/dashboard/videos/{video.id}/visibility", {"hidden": "1", "next": back}, follow=True
+    )
+    assertContains(response, "Entry hidden.")
+    messages = html(response).split('<ul class="messages">', 1)[1].split("</ul>")[0]
+    undo = undo_form(messages)
+    assert undo.startswith(f"/dashboard/videos/{video.id}/visibility")
+    assert 'name="hidden" value="0"' in undo and f'name="next" value="{back}"' in undo
+    # Focus lands on Undo after the reload, with or without JavaScript.
+    assertContains(response, "autofocus>Undo</button>", count=1)
+
+    again = alice_client.post(
+        f"/dashboard/videos/{video.id}/visibility", {"hidden": "0", "next": back}, follow=True
+    )
+    assert again.redirect_chain == [(back, 302)]
+    assertContains(again, "Entry shown.")
+    assertNotContains(again, "Entry hidden.")
+    assertContains(client.get("/summer-shorts/"), f'id="video-{video.id}"')
+
+
+def test_the_undo_message_is_in_the_organizers_language(contest, alice):
+    from django.test import Client
+
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="es")
+    spanish.force_login(alice)
+    video = ready_video(contest, 0)
+    response = spanish.post(
+        f"/dashboard/videos/{video.id}/visibility", {"hidden": "1"}, follow=True
+    )
+    assertContains(response, '<html lang="es">')
+    assertContains(response, 'name="hidden" value="0"')
 
 
 @pytest.mark.parametrize("hidden", ["1", "0"])

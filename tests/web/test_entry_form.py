@@ -75,3 +75,21 @@ def test_it_refuses_an_entry_after_the_end(client, contest, clips):
         response, f"This contest closed on {date_format(contest.ends_at, 'DATETIME_FORMAT')} UTC."
     )
     assert not Video.objects.exists()
+
+
+def test_the_page_sends_large_files_in_pieces_and_loads_that_code_only_then(client, contest):
+    page = client.get("/summer-shorts/").content.decode()
+    assert 'data-resumable-url="/api/v1/contests/summer-shorts/uploads"' in page
+    assert 'data-check-url="/api/v1/contests/summer-shorts/videos/check"' in page
+    assert 'data-tus-src="/static/vendor/tus-js-client-4.3.1/tus.min.' in page
+    assert '<script src="/static/vendor/tus-js-client' not in page  # loaded when one begins
+
+
+def test_with_files_in_s3_the_page_sends_them_whole(client, contest, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "originals": {"BACKEND": "storages.backends.s3.S3Storage",
+                      "OPTIONS": {"bucket_name": "videos"}},
+    }  # fmt: skip
+    page = client.get("/summer-shorts/").content.decode()
+    assert "data-resumable-url" not in page

@@ -55,19 +55,29 @@ def test_the_contest_page_lists_only_ready_and_shown_videos(client, contest):
     assert not [video for video in others if str(video.id) in page]
 
 
-def test_each_video_has_a_player_and_a_poster(client, contest):
-    ready_video(contest, 0)
+def test_each_video_is_a_picture_linking_to_its_page_with_name_and_duration(client, contest):
+    video = ready_video(contest, 0, duration=65.4)
     response = client.get("/summer-shorts/")
-    assertContains(response, 'poster="/media/posters/x0.jpg"')
-    assertContains(response, '<source src="/media/videos/x0.mp4" type="video/mp4">')
+    assertContains(response, f'<a class="watch" href="/summer-shorts/videos/{video.id}/">')
+    # Its name for a screen reader: who, then how long, in words.
+    assertContains(
+        response,
+        '<span class="name">P0 Q</span><span class="visually-hidden">, 1 minute 5 seconds</span>',
+    )
+    assertContains(response, '<img src="/media/posters/x0.jpg" width="320" height="180" alt=""')
+    assertContains(response, '<span class="duration" aria-hidden="true">1:05</span>')
+    assertContains(response, '<span class="name">P0 Q</span>')
+    # Played on its own page: no player, no MP4 in the gallery.
+    assertNotContains(response, "<video")
+    assertNotContains(response, "/media/videos/x0.mp4")
 
 
 def test_the_contest_page_shows_50_videos_and_links_to_page_2(client, contest):
     many_ready_videos(contest, 51)
     first = client.get("/summer-shorts/")
-    assertContains(first, "<video ", count=50)
+    assertContains(first, '<a class="watch" href=', count=50)
     assertContains(first, 'href="?page=2"')
-    assertContains(client.get("/summer-shorts/?page=2"), "<video ", count=1)
+    assertContains(client.get("/summer-shorts/?page=2"), '<a class="watch" href=', count=1)
 
 
 def test_the_contest_page_never_shows_a_participants_email(client, contest):

@@ -16,7 +16,7 @@ from videoshare_deploy.settings import from_values
 from config import loader
 from contests.models import Contest, banner_path
 from videos.models import Video
-from videos.services import _original_key
+from videos.services import original_key
 
 pytestmark = pytest.mark.deploy
 
@@ -75,6 +75,13 @@ def test_the_queue_and_the_protection_follow_the_apps_time_limits(tmp_path):
 
 def test_the_bucket_prefixes_are_the_ones_the_app_writes():
     video = Video(id=uuid.uuid4(), original_name="holiday.AVI")
-    assert _original_key(video).startswith(ORIGINALS_PREFIX)
+    assert original_key(video).startswith(ORIGINALS_PREFIX)
     assert banner_path(Contest(slug="summer"), "banner.png").startswith(PUBLIC_PREFIXES)
-    assert set(ALL_PREFIXES) == {"originals/", "videos/", "posters/", "banners/", "hidden/"}
+    assert set(ALL_PREFIXES) == {
+        "originals/",
+        "videos/",
+        "posters/",
+        "banners/",
+        "entries/",
+        "hidden/",
+    }

@@ -166,6 +166,17 @@ def test_the_bucket_is_private_encrypted_and_drops_unfinished_uploads(default):
     assert rules[0]["Status"] == "Enabled"
 
 
+def test_the_site_alone_may_put_parts_and_read_their_etags(default, custom):
+    for deployment in (default, custom):
+        bucket = deployment.resources[deployment.logical_id(deployment.stack.media)]
+        (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+        assert rule["AllowedMethods"] == ["PUT"]
+        assert rule["ExposedHeaders"] == ["ETag"]
+        (origin,) = rule["AllowedOrigins"]
+        named = deployment.stack.settings.domain_name
+        assert origin == (deployment.stack.web_url if named else "*")
+
+
 def test_cloudfront_reads_the_public_prefixes_only(default):
     (policy,) = [
         item["Properties"]["PolicyDocument"]["Statement"]

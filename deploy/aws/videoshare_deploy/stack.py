@@ -86,6 +86,18 @@ class VideoShareStack(Stack):
         self.identity = self._email_identity()
         self.alb, self.listener = self._load_balancer()
         self.web_url = self._web_url()
+        # Participants' browsers send their videos' parts straight to the bucket (signed URLs
+        # for one part of one upload); the page reads each part's ETag to complete the upload.
+        # Without a domain the site's origin is the load balancer's name, which the bucket
+        # cannot name (the load balancer logs to a bucket whose policy names this one): any
+        # origin then, which lets nothing more than the signed URLs it must hold.
+        self.media.add_cors_rule(
+            allowed_methods=[s3.HttpMethods.PUT],
+            allowed_origins=[self.web_url if self.settings.domain_name else "*"],
+            allowed_headers=["*"],
+            exposed_headers=["ETag"],
+            max_age=3600,
+        )
         self.secret = self._config_secret()
 
         self.cluster = ecs.Cluster(
@@ -221,7 +233,7 @@ class VideoShareStack(Stack):
         distribution = cloudfront.Distribution(
             self,
             "MediaDistribution",
-            comment="VideoShare public files: videos, posters, banners",
+            comment="VideoShare public files: videos, posters, banners, streams",
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(
                     origin_bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
@@ -229,6 +241,9 @@ class VideoShareStack(Stack):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                # The player's hls.js fetches playlists and segments from the site's pages:
+                # these files are public, so any origin may read them.
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS,
             ),
             price_class=cloudfront.PriceClass[f"PRICE_CLASS_{self.settings.price_class.upper()}"],
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,

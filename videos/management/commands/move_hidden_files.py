@@ -17,7 +17,13 @@ class Command(BaseCommand):
         out_of_place = (
             Q(hidden=True) & (~Q(converted="") & ~Q(converted__startswith=HIDDEN))
             | Q(hidden=True) & (~Q(poster="") & ~Q(poster__startswith=HIDDEN))
-            | Q(hidden=False) & (Q(converted__startswith=HIDDEN) | Q(poster__startswith=HIDDEN))
+            | Q(hidden=True) & (~Q(assets="") & ~Q(assets__startswith=HIDDEN))
+            | Q(hidden=False)
+            & (
+                Q(converted__startswith=HIDDEN)
+                | Q(poster__startswith=HIDDEN)
+                | Q(assets__startswith=HIDDEN)
+            )
         )
         moved = 0
         for video_id in Video.objects.filter(out_of_place).values_list("id", flat=True).iterator():
