@@ -23,25 +23,43 @@ from bench import common, service_timing  # noqa: E402
 from bench.common import Clip  # noqa: E402
 from config import loader  # noqa: E402
 from transcoding import loudness  # noqa: E402
-from transcoding.run import FFMPEG_OPTIONS, loudness_filter, transcode_args  # noqa: E402
+from transcoding.run import (  # noqa: E402
+    FFMPEG_OPTIONS,
+    loudness_filter,
+    measure_loudness,
+    transcode_args,
+)
 
 GOAL = 1.05  # worker / bare
 
 
 def bare_commands(ffmpeg: str, source: Path, output: Path) -> list[list[str]]:
     """ffmpeg as the worker runs it for `source`, with the default configuration: the sound's
-    loudness measure, then the conversion with the same plan (and gain)."""
+    loudness measure, then the conversion with the same plan (and gain); a remux measures in
+    its own run, and runs again only when the sound needs a gain."""
     threads = loader.ffmpeg_threads(loader.DEFAULTS)
     info = transcoding.probe(source)
-    budget = transcoding.Budget()
-    measure = [ffmpeg, *FFMPEG_OPTIONS, "-loglevel", "info"]
-    measure += loudness.measure_args(source, channels=info.audio.channels)
-    _measured, audio_filter = loudness_filter(
-        source, channels=info.audio.channels, ffmpeg=ffmpeg, timeout=600, budget=budget
-    )
-    plan = transcoding.plan_conversion(info, threads=threads, audio_filter=audio_filter)
-    args = transcode_args(source, output, plan, limits=transcoding.MediaLimits(), budget=budget)
-    return [measure, [ffmpeg, *FFMPEG_OPTIONS, *args]]
+    budget, limits = transcoding.Budget(), transcoding.MediaLimits()
+    channels = info.audio.channels
+
+    def measure(chain: str | None = None) -> loudness.Loudness | None:
+        return measure_loudness(
+            source, channels=channels, chain=chain, ffmpeg=ffmpeg, timeout=600, budget=budget
+        )
+
+    info_level = [ffmpeg, *FFMPEG_OPTIONS, "-loglevel", "info"]
+    audio_filter = loudness_filter(measure(), channels=channels, measure=measure)
+    plan = transcoding.plan_conversion(info, threads=threads)
+    if plan.remux:
+        args = transcode_args(source, output, plan, limits=limits, budget=budget)
+        commands = [[*info_level, *args, *loudness.measure_output_args(channels=channels)]]
+    else:
+        commands = [[*info_level, *loudness.measure_args(source, channels=channels)]]
+    if audio_filter is not None or not plan.remux:
+        plan = transcoding.plan_conversion(info, threads=threads, audio_filter=audio_filter)
+        args = transcode_args(source, output, plan, limits=limits, budget=budget)
+        commands.append([ffmpeg, *FFMPEG_OPTIONS, *args])
+    return commands
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Bringing every entry's sound to one loudness (EBU R128), so no entry is much quieter or
 louder than the one before it.
 
-measure_args() runs ffmpeg's ebur128 filter over the sound alone (no picture is decoded); then
+measure_args() runs ffmpeg's ebur128 filter over the sound alone (no picture is decoded; a remux
+measures in its own ffmpeg run, measure_output_args()); then
 audio_filter() gives what the conversion applies: nothing when the sound is already within
 TOLERANCE_LU of the target (or silent), else a gain, followed by a true-peak limiter when the
 gain would lift the peaks over the ceiling. Limiting takes some loudness away with the peaks:
@@ -58,10 +59,16 @@ def measure_args(
     """ffmpeg's arguments (after run_ffmpeg's fixed ones) to measure the first sound stream,
     as the conversion will have it (down-mixed to stereo when it has more channels), or after
     `chain` (an audio_filter())."""
+    return [*ffmpeg_input(src), *measure_output_args(channels=channels, chain=chain)]
+
+
+def measure_output_args(*, channels: int, chain: str | None = None) -> list[str]:
+    """The output half of measure_args(): an ffmpeg output that measures and writes nothing,
+    which a remux adds to its own run (one read of the file, one ffmpeg start)."""
     chain = chain or f"aformat=channel_layouts={_layout(channels)}"
     only_sound = ["-map", "0:a:0", "-vn", "-sn", "-dn"]
     ebur128 = "ebur128=peak=true:framelog=verbose"
-    return [*ffmpeg_input(src), *only_sound, "-af", f"{chain},{ebur128}", "-f", "null", "-"]
+    return [*only_sound, "-af", f"{chain},{ebur128}", "-f", "null", "-"]
 
 
 def parse_summary(log: str) -> Loudness | None:

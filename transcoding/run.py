@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from . import loudness
 from .errors import ConversionFailed, ConversionTimeout, InvalidMedia
@@ -21,6 +22,8 @@ from .limits import Budget, LimitExceeded, MediaLimits, OutputTooLarge, lower_rl
 from .plan import Plan, plan_conversion
 from .probe import MediaInfo, probe
 from .security import ffmpeg_input, file_url
+
+T = TypeVar("T")
 
 STDERR_TAIL_LINES = 15  # in error details
 STDERR_KEPT_BYTES = 64 * 1024  # searched for the phrases below
@@ -135,39 +138,79 @@ def convert(
         # A length the headers do not tell may be any accepted one.
         duration = info.duration if info.duration is not None else limits.max_duration
         timeout = budget.timeout_for(duration)
-    measured, audio_filter = None, None
-    if normalize_loudness and info.audio is not None:
-        started = time.monotonic()
-        measured, audio_filter = loudness_filter(
-            src, channels=info.audio.channels, ffmpeg=ffmpeg, timeout=timeout, budget=budget
+    deadline = time.monotonic() + timeout  # one time limit for the whole conversion
+    channels = info.audio.channels if info.audio is not None else 0
+
+    def within_time(step: str, call: Callable[[float], T]) -> T:
+        """call(seconds left of the conversion's time limit), stopped when they run out."""
+        left = deadline - time.monotonic()
+        limit = f"the conversion's time limit of {timeout:g} s"
+        if left <= 0:
+            raise ConversionTimeout(TOO_SLOW, detail=f"{step}: nothing left of {limit}")
+        try:
+            return call(left)
+        except ConversionTimeout as stopped:
+            detail = f"{step}: over {limit} ({stopped.detail})"
+            raise ConversionTimeout(TOO_SLOW, detail=detail) from None
+
+    def measure(chain: str | None = None) -> loudness.Loudness | None:
+        return within_time(
+            "the loudness measure",
+            lambda left: measure_loudness(
+                src, channels=channels, chain=chain, ffmpeg=ffmpeg, timeout=left, budget=budget
+            ),
         )
-        timeout -= time.monotonic() - started  # one time limit for the whole conversion
-        if timeout <= 0:
-            raise ConversionTimeout(TOO_SLOW, detail="the loudness measure used up the time")
-    plan = plan_conversion(info, threads=threads, audio_filter=audio_filter)
+
+    def run(plan: Plan, *, measuring: bool = False) -> str:
+        return within_time(
+            "the conversion",
+            lambda left: transcode(
+                src,
+                dst,
+                plan,
+                ffmpeg=ffmpeg,
+                extra_args=extra_args,
+                timeout=left,
+                limits=limits,
+                budget=budget,
+                measure_channels=channels if measuring else None,
+            ),
+        )
+
+    plan = plan_conversion(info, threads=threads)
+    measured = None
+    normalizing = normalize_loudness and info.audio is not None
+    # A remux measures the sound in its own ffmpeg run and is done when the sound is at the
+    # target; only with a gain to apply does it run again, re-encoding the sound. Anything
+    # re-encoded measures first: the gain applies to the whole file, so it is known before.
+    measure_while_copying = normalizing and plan.remux
+    if normalizing and not measure_while_copying:
+        measured = measure()
+        audio_filter = loudness_filter(measured, channels=channels, measure=measure)
+        plan = plan_conversion(info, threads=threads, audio_filter=audio_filter)
     try:
-        transcode(
-            src,
-            dst,
-            plan,
-            ffmpeg=ffmpeg,
-            extra_args=extra_args,
-            timeout=timeout,
-            limits=limits,
-            budget=budget,
-        )
+        log = run(plan, measuring=measure_while_copying)
+        if measure_while_copying:
+            measured = loudness.parse_summary(log)
+            audio_filter = loudness_filter(measured, channels=channels, measure=measure)
+            if audio_filter is not None:
+                plan = plan_conversion(info, threads=threads, audio_filter=audio_filter)
+                run(plan)
         output = _probe_output(dst, max_duration=limits.max_duration)
         _check_length(info, output)  # first: a damaged input also loses streams
         _verify(output, plan, expect_audio=info.audio is not None)
         if poster is not None and not _written(poster):
             # The source had no picture to give (damaged, a format PyAV cannot seek).
-            _poster_at(
-                dst,
-                poster,
-                0.0,
-                ffmpeg=ffmpeg,
-                timeout=min(timeout, POSTER_TIMEOUT),
-                memory_bytes=budget.memory_bytes,
+            within_time(
+                "the poster",
+                lambda left: _poster_at(
+                    dst,
+                    poster,
+                    0.0,
+                    ffmpeg=ffmpeg,
+                    timeout=min(left, POSTER_TIMEOUT),
+                    memory_bytes=budget.memory_bytes,
+                ),
             )
             if not _written(poster):
                 raise ConversionFailed(NO_POSTER, permanent=True, detail="ffmpeg wrote no frame")
@@ -180,23 +223,20 @@ def convert(
 
 
 def loudness_filter(
-    src: str | os.PathLike[str], *, channels: int, ffmpeg: str, timeout: float, budget: Budget
-) -> tuple[loudness.Loudness | None, str | None]:
-    """The sound's loudness, and the -af chain that brings it to the target (None: none)."""
-
-    def measure(chain: str | None = None) -> loudness.Loudness | None:
-        return measure_loudness(
-            src, channels=channels, chain=chain, ffmpeg=ffmpeg, timeout=timeout, budget=budget
-        )
-
-    measured = measure()
+    measured: loudness.Loudness | None,
+    *,
+    channels: int,
+    measure: Callable[[str | None], loudness.Loudness | None],
+) -> str | None:
+    """The -af chain that brings sound `measured` to the target (None: none). `measure(chain)`
+    measures the sound after a chain: the limiter's gain is found with it."""
     gain = loudness.gain_for(measured)
     if gain is None:
-        return measured, None
+        return None
     limit = loudness.needs_limiter(measured, gain)
     if limit:
         gain = _limited_gain(gain, channels=channels, measure=measure)
-    return measured, loudness.audio_filter(gain, channels=channels, limit=limit)
+    return loudness.audio_filter(gain, channels=channels, limit=limit)
 
 
 def _limited_gain(gain: float, *, channels: int, measure) -> float:
@@ -256,14 +296,23 @@ def transcode(
     timeout: float,
     limits: MediaLimits | None = None,
     budget: Budget | None = None,
-) -> None:
+    measure_channels: int | None = None,
+) -> str:
     """Run ffmpeg on `src` following `plan`, within `budget`. The input whitelists and the
     decoders' limits apply even without probe(). Raises OutputTooLarge when ffmpeg stopped at
-    budget.max_output_bytes."""
+    budget.max_output_bytes. measure_channels: also measure the sound's loudness as it comes
+    out with that many channels (1 or more: stereo); the end of ffmpeg's log, returned, then
+    holds the summary (loudness.parse_summary())."""
     limits = limits or MediaLimits()
     budget = budget or Budget()
     args = transcode_args(src, dst, plan, extra_args=extra_args, limits=limits, budget=budget)
-    run_ffmpeg(ffmpeg, args, timeout=timeout, memory_bytes=budget.memory_bytes)
+    loglevel = "error"
+    if measure_channels is not None:
+        args += loudness.measure_output_args(channels=measure_channels)
+        loglevel = "info"  # ebur128 logs its summary at this level
+    log = run_ffmpeg(
+        ffmpeg, args, timeout=timeout, memory_bytes=budget.memory_bytes, loglevel=loglevel
+    )
     written = os.path.getsize(dst) if os.path.exists(dst) else 0
     if written >= budget.max_output_bytes:
         raise OutputTooLarge(
@@ -271,6 +320,7 @@ def transcode(
             actual=written,
             detail=f"ffmpeg stopped at -fs {budget.max_output_bytes}, wrote {written} bytes",
         )
+    return log
 
 
 def transcode_args(
