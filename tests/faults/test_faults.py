@@ -157,15 +157,21 @@ def ffmpeg_converting(service: Service, worker: str) -> bool:
 
 
 def conversion_seconds(service: Service, worker: str, video_id: str) -> float:
-    """How long the worker's conversion of the video took, from its log's video_converted event."""
-    for line in (service.logs / f"{worker}.log").read_text(errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("event") == "video_converted" and event.get("video_id") == video_id:
-            return float(event["seconds"])
-    raise AssertionError(f"{worker} logged no conversion of {video_id}")
+    """How long the worker's conversion of the video took, from its log's video_converted event.
+    The job sends the email before it logs that line: the line may come a moment after it."""
+
+    def logged() -> float | None:
+        log = (service.logs / f"{worker}.log").read_text(errors="replace")
+        for line in log.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "video_converted" and event.get("video_id") == video_id:
+                return float(event["seconds"])
+        return None
+
+    return service.wait_until(logged, 30, f"{worker} to log its conversion of {video_id}")
 
 
 @pytest.mark.parametrize("setup", ["embedded", "postgresql+rabbitmq"])
